@@ -1,0 +1,41 @@
+"""Argument checks shared by the functional API, the layers and the cells.
+
+Every message names the argument, what was expected and what was received, and every check
+runs before any kernel, so a failed call leaves nothing half-done.
+"""
+import numpy as np
+
+DTYPES = {"float32": np.float32, "float64": np.float64}
+
+
+def dtype_of(dtype):
+    """'float32' / 'float64' / np.float32 / np.dtype('float64') -> np.float32 or np.float64."""
+    try:
+        key = np.dtype(dtype).name
+    except TypeError:
+        key = None
+    if key not in DTYPES:
+        raise TypeError(f"dtype must be 'float32' or 'float64'; got {dtype!r}")
+    return DTYPES[key]
+
+
+def positive_int(name, value):
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{name} must be a positive integer; got {value!r}")
+    return int(value)
+
+
+def float_array(name, a, dtype):
+    """Any array-like of real floats (or a torch CPU tensor) -> C-contiguous array of `dtype`.
+    Never modifies the input: a cast or a copy is made when the layout or dtype differ."""
+    if hasattr(a, "detach") and hasattr(a, "cpu"):     # a torch tensor, without importing torch
+        a = a.detach().cpu().numpy()
+    arr = np.asarray(a)
+    if arr.dtype.kind != "f":
+        raise TypeError(f"{name} must hold real floating-point numbers; got dtype {arr.dtype}")
+    return np.ascontiguousarray(arr, dtype=dtype)
+
+
+def shape_is(name, arr, expected):
+    if arr.shape != tuple(expected):
+        raise ValueError(f"{name} must have shape {tuple(expected)}; got {arr.shape}")

@@ -1,0 +1,223 @@
+"""Functional layer API: arrays in, arrays and a saved context out, no state kept.
+
+    y, hx_n, ctx = forward(mode, x, hx, weights, num_layers=..., bidirectional=..., ...)
+    grad_x, grad_hx0, grads = backward(ctx, grad_y, grad_hx_n)
+
+mode is "LSTM", "GRU", "RNN_TANH" or "RNN_RELU". Shapes (torch's): T steps, B batch, I input
+size, H hidden size, L layers, D directions (2 if bidirectional):
+    x   (T, B, I), or (B, T, I) with batch_first, or (T, I) unbatched
+    hx  tuple of (L*D, B, H) arrays, (h0, c0) for LSTM and (h0,) otherwise, or None for zeros;
+        (L*D, H) when unbatched
+    y   like x with D*H features
+    weights  dict with torch's state_dict keys: weight_ih_l{k}[_reverse] (G*H, I or D*H),
+             weight_hh_l{k}[_reverse] (G*H, H), bias_ih_l{k}[_reverse], bias_hh_l{k}[_reverse]
+The layers and directions are stacked here, backend-independently; each backend supplies one
+layer in one direction (fastrnn/reference/layer.py states that contract).
+"""
+import numpy as np
+
+from . import backends
+from ._checks import dtype_of, float_array, shape_is
+
+GATES = {"LSTM": 4, "GRU": 3, "RNN_TANH": 1, "RNN_RELU": 1}
+
+
+def param_names(num_layers, bidirectional, bias=True):
+    """torch's parameter names, in torch's order."""
+    names = []
+    for layer in range(num_layers):
+        for suffix in ("", "_reverse")[: 2 if bidirectional else 1]:
+            kinds = ("weight_ih", "weight_hh") + (("bias_ih", "bias_hh") if bias else ())
+            names += [f"{kind}_l{layer}{suffix}" for kind in kinds]
+    return names
+
+
+def param_shapes(mode, input_size, hidden_size, num_layers, bidirectional, bias=True):
+    """{name: shape} for every parameter, torch's layout."""
+    GH = GATES[mode] * hidden_size
+    D = 2 if bidirectional else 1
+    shapes = {}
+    for name in param_names(num_layers, bidirectional, bias):
+        layer = int(name.split("_l")[1].split("_")[0])
+        if name.startswith("weight_ih"):
+            shapes[name] = (GH, input_size if layer == 0 else D * hidden_size)
+        elif name.startswith("weight_hh"):
+            shapes[name] = (GH, hidden_size)
+        else:
+            shapes[name] = (GH,)
+    return shapes
+
+
+class Context:
+    """What forward saves for backward: per (layer, direction), the backend's saved arrays."""
+
+    def __init__(self, mode, backend, saved, layout, x_shape, bias, num_layers, directions, hidden_size, dtype):
+        self.mode = mode
+        self.backend = backend
+        self.saved = saved              # list over layer * D + direction
+        self.layout = layout            # (batch_first, unbatched): how to turn grad_x back
+        self.x_shape = x_shape          # (T, B, I), time-major
+        self.bias = bias
+        self.num_layers = num_layers
+        self.directions = directions
+        self.hidden_size = hidden_size
+        self.dtype = dtype
+
+
+def _time_major(a, batch_first, unbatched):
+    if unbatched:
+        return a[:, None, :]
+    return a.transpose(1, 0, 2) if batch_first else a
+
+
+def _caller_layout(a, batch_first, unbatched):
+    if unbatched:
+        return a[:, 0, :]
+    return np.ascontiguousarray(a.transpose(1, 0, 2)) if batch_first else a
+
+
+def forward(mode, x, hx, weights, *, num_layers=1, bidirectional=False, batch_first=False,
+            backend="auto", need_grad=True, dtype=None):
+    """Run a stack of recurrent layers. Returns y, hx_n (tuple like hx), and a Context
+    (None when need_grad is False: nothing that only backward reads is kept)."""
+    if mode not in GATES:
+        raise ValueError(f"mode must be one of {', '.join(GATES)}; got {mode!r}")
+    impl = backends.get(backend)
+    D = 2 if bidirectional else 1
+    if "weight_hh_l0" not in weights:
+        raise ValueError("weights must contain 'weight_hh_l0' (torch's state_dict keys)")
+    dt = dtype_of(dtype if dtype is not None else np.asarray(weights["weight_hh_l0"]).dtype)
+    H = np.shape(weights["weight_hh_l0"])[1]
+    bias = "bias_ih_l0" in weights
+
+    x = float_array("x", x, dt)
+    if x.ndim not in (2, 3):
+        raise ValueError(f"x must be 3-D ({'B, T' if batch_first else 'T, B'}, I) or 2-D unbatched (T, I); "
+                         f"got shape {x.shape}")
+    unbatched = x.ndim == 2
+    xt = np.ascontiguousarray(_time_major(x, batch_first, unbatched))
+    T, B, I = xt.shape
+    if T < 1 or B < 1:
+        raise ValueError(f"x must have at least one step and one sequence; got shape {x.shape}")
+    shapes = param_shapes(mode, I, H, num_layers, bidirectional, bias)
+    w = _weights(weights, shapes, dt)
+    state0 = _initial_state(mode, hx, num_layers * D, B, H, dt, unbatched)
+
+    n_state = len(state0)
+    state_n = tuple(np.empty((num_layers * D, B, H), dtype=dt) for _ in range(n_state))
+    saved = []
+    layer_in = xt
+    for layer in range(num_layers):
+        outs = []
+        for d in range(D):
+            sfx = f"_l{layer}" + ("_reverse" if d else "")
+            zeros = np.zeros(shapes["weight_hh" + sfx][0], dtype=dt)
+            k = layer * D + d
+            y, st, sv = impl.forward(mode, layer_in, tuple(s[k] for s in state0),
+                                     w["weight_ih" + sfx], w["weight_hh" + sfx],
+                                     w.get("bias_ih" + sfx, zeros), w.get("bias_hh" + sfx, zeros),
+                                     reverse=bool(d), need_grad=need_grad)
+            for s_out, s in zip(state_n, st):
+                s_out[k] = s
+            outs.append(y)
+            saved.append(sv)
+        layer_in = outs[0] if D == 1 else np.concatenate(outs, axis=2)
+
+    y = _caller_layout(layer_in, batch_first, unbatched)
+    hx_n = tuple(s[:, 0, :] if unbatched else s for s in state_n)
+    ctx = None
+    if need_grad:
+        ctx = Context(mode, backend, saved, (batch_first, unbatched), xt.shape, bias,
+                      num_layers, D, H, dt)
+    return y, hx_n, ctx
+
+
+def backward(ctx, grad_y, grad_hx=None):
+    """Backpropagate through the stack saved in ctx.
+
+    grad_y  like y (or None for zeros); grad_hx tuple like hx_n, any entry None for zeros.
+    Returns grad_x (like x), grad_hx0 (tuple like hx), grads (dict keyed like weights).
+    """
+    if not isinstance(ctx, Context):
+        raise ValueError("backward needs the context returned by a forward with need_grad=True; "
+                         f"got {type(ctx).__name__}")
+    impl = backends.get(ctx.backend)
+    batch_first, unbatched = ctx.layout
+    T, B, I = ctx.x_shape
+    H, D, L, dt = ctx.hidden_size, ctx.directions, ctx.num_layers, ctx.dtype
+    n_state = 2 if ctx.mode == "LSTM" else 1
+
+    y_shape = (T, B, D * H)
+    if grad_y is None:
+        gy = np.zeros(y_shape, dtype=dt)
+    else:
+        gy = float_array("grad_y", grad_y, dt)
+        expected = _caller_shape(y_shape, batch_first, unbatched)
+        shape_is("grad_y", gy, expected)
+        gy = np.ascontiguousarray(_time_major(gy, batch_first, unbatched))
+    grad_hx = tuple(grad_hx) if grad_hx is not None else (None,) * n_state
+    if len(grad_hx) != n_state:
+        raise ValueError(f"grad_hx must hold {n_state} array(s) for {ctx.mode}; got {len(grad_hx)}")
+    gstate = _initial_state(ctx.mode, grad_hx, L * D, B, H, dt, unbatched, name="grad_h_n")
+
+    grads = {}
+    dstate0 = tuple(np.empty((L * D, B, H), dtype=dt) for _ in range(n_state))
+    g_out = gy
+    for layer in reversed(range(L)):
+        g_in = None
+        for d in range(D):
+            k = layer * D + d
+            dy = g_out if D == 1 else np.ascontiguousarray(g_out[:, :, d * H:(d + 1) * H])
+            dx, ds, (dw_ih, dw_hh, db_ih, db_hh) = impl.backward(
+                ctx.saved[k], dy, tuple(g[k] for g in gstate))
+            for out, s in zip(dstate0, ds):
+                out[k] = s
+            sfx = f"_l{layer}" + ("_reverse" if d else "")
+            grads["weight_ih" + sfx], grads["weight_hh" + sfx] = dw_ih, dw_hh
+            if ctx.bias:
+                grads["bias_ih" + sfx], grads["bias_hh" + sfx] = db_ih, db_hh
+            g_in = dx if g_in is None else g_in + dx
+        g_out = g_in
+    names = param_names(L, D == 2, ctx.bias)
+    grads = {name: grads[name] for name in names}
+    grad_x = _caller_layout(g_out, batch_first, unbatched)
+    grad_hx0 = tuple(s[:, 0, :] if unbatched else s for s in dstate0)
+    return grad_x, grad_hx0, grads
+
+
+def _caller_shape(shape, batch_first, unbatched):
+    T, B, F = shape
+    if unbatched:
+        return (T, F)
+    return (B, T, F) if batch_first else (T, B, F)
+
+
+def _weights(weights, shapes, dt):
+    missing = [k for k in shapes if k not in weights]
+    extra = [k for k in weights if k not in shapes]
+    if missing or extra:
+        raise ValueError(f"weights do not match the layer: missing {missing}, unexpected {extra}")
+    out = {}
+    for name, shape in shapes.items():
+        out[name] = float_array(name, weights[name], dt)
+        shape_is(name, out[name], shape)
+    return out
+
+
+def _initial_state(mode, hx, LD, B, H, dt, unbatched, name="h0"):
+    """hx (tuple of (L*D, B, H), entries may be None) -> tuple of contiguous (L*D, B, H) arrays."""
+    names = (name, name.replace("h", "c", 1)) if mode == "LSTM" else (name,)
+    if hx is None:
+        hx = (None,) * len(names)
+    if len(hx) != len(names):
+        raise ValueError(f"the state for {mode} is ({', '.join(names)}); got {len(hx)} array(s)")
+    expected = (LD, H) if unbatched else (LD, B, H)
+    state = []
+    for n, s in zip(names, hx):
+        if s is None:
+            state.append(np.zeros((LD, B, H), dtype=dt))
+            continue
+        s = float_array(n, s, dt)
+        shape_is(n, s, expected)
+        state.append(np.ascontiguousarray(s[:, None, :]) if unbatched else s)
+    return tuple(state)

@@ -1,0 +1,111 @@
+"""fastrnn.LSTM, GRU and RNN: torch.nn's constructor, call, parameter names and state_dict.
+
+    lstm = fastrnn.LSTM(input_size=8, hidden_size=16, num_layers=2, seed=0)
+    y, (h_n, c_n) = lstm(x)                      # x (T, B, 8), numpy
+    grad_x, (grad_h0, grad_c0) = lstm.backward(grad_y)
+    lstm.grads["weight_hh_l1"]                   # same keys as lstm.state_dict()
+"""
+import numpy as np
+
+from . import backends, functional
+from ._checks import dtype_of, positive_int
+from ._params import init_uniform, load
+
+
+class _RNNBase:
+    mode = None
+
+    def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
+                 bidirectional=False, *, backend="auto", dtype="float32", seed=None):
+        self.input_size = positive_int("input_size", input_size)
+        self.hidden_size = positive_int("hidden_size", hidden_size)
+        self.num_layers = positive_int("num_layers", num_layers)
+        self.bias = bool(bias)
+        self.batch_first = bool(batch_first)
+        self.bidirectional = bool(bidirectional)
+        backends.resolve(backend)       # fail now on a bad name, not at the first call
+        self.backend = backend
+        self.dtype = dtype_of(dtype)
+        shapes = functional.param_shapes(self.mode, self.input_size, self.hidden_size,
+                                         self.num_layers, self.bidirectional, self.bias)
+        self._params = init_uniform(shapes, self.hidden_size, self.dtype, seed)
+        self.grads = {}
+        self._ctx = None
+
+    # -- parameters ---------------------------------------------------------------
+    def state_dict(self):
+        """{torch name: array}, copies, in torch's order."""
+        return {k: v.copy() for k, v in self._params.items()}
+
+    def load_state_dict(self, d):
+        """Load torch-named parameters: numpy arrays, lists, or torch CPU tensors."""
+        load(self._params, d, self.dtype)
+
+    def parameters(self):
+        return list(self._params.values())
+
+    # -- forward / backward -----------------------------------------------------
+    def _forward(self, x, hx, need_grad):
+        y, hx_n, ctx = functional.forward(
+            self.mode, x, hx, self._params, num_layers=self.num_layers,
+            bidirectional=self.bidirectional, batch_first=self.batch_first,
+            backend=self.backend, need_grad=need_grad, dtype=self.dtype)
+        self._ctx = ctx
+        return y, hx_n
+
+    def _backward(self, grad_y, grad_hx):
+        if self._ctx is None:
+            raise RuntimeError("backward() needs a forward call first (with need_grad=True)")
+        grad_x, grad_hx0, self.grads = functional.backward(self._ctx, grad_y, grad_hx)
+        return grad_x, grad_hx0
+
+    def __repr__(self):
+        extra = "".join(f", {k}={getattr(self, k)}" for k in ("num_layers", "bidirectional", "batch_first")
+                        if getattr(self, k) not in (1, False))
+        return (f"{type(self).__name__}({self.input_size}, {self.hidden_size}{extra}, "
+                f"backend={self.backend!r}, dtype={np.dtype(self.dtype).name!r})")
+
+
+class LSTM(_RNNBase):
+    """Long short-term memory layers; gate order i, f, g, o as torch."""
+    mode = "LSTM"
+
+    def __call__(self, x, hx=None, *, need_grad=True):
+        """x (T, B, I) -> y (T, B, D*H), (h_n, c_n) each (L*D, B, H). hx = (h0, c0) or None."""
+        y, (h_n, c_n) = self._forward(x, hx, need_grad)
+        return y, (h_n, c_n)
+
+    def backward(self, grad_y, grad_hx=None):
+        """grad_y like y; grad_hx = (grad_h_n, grad_c_n), either may be None.
+        Returns grad_x, (grad_h0, grad_c0) and fills self.grads."""
+        grad_x, (gh, gc) = self._backward(grad_y, grad_hx)
+        return grad_x, (gh, gc)
+
+
+class _SingleState(_RNNBase):
+    def __call__(self, x, h0=None, *, need_grad=True):
+        """x (T, B, I) -> y (T, B, D*H), h_n (L*D, B, H)."""
+        y, (h_n,) = self._forward(x, None if h0 is None else (h0,), need_grad)
+        return y, h_n
+
+    def backward(self, grad_y, grad_h_n=None):
+        """grad_y like y; grad_h_n like h_n or None. Returns grad_x, grad_h0; fills self.grads."""
+        grad_x, (gh,) = self._backward(grad_y, None if grad_h_n is None else (grad_h_n,))
+        return grad_x, gh
+
+
+class GRU(_SingleState):
+    """Gated recurrent unit layers; gate order r, z, n, torch's variant."""
+    mode = "GRU"
+
+
+class RNN(_SingleState):
+    """Elman RNN layers: h' = tanh or relu(x W_ih^T + b_ih + h W_hh^T + b_hh)."""
+
+    def __init__(self, input_size, hidden_size, num_layers=1, nonlinearity="tanh", bias=True,
+                 batch_first=False, bidirectional=False, **kwargs):
+        if nonlinearity not in ("tanh", "relu"):
+            raise ValueError(f"nonlinearity must be 'tanh' or 'relu'; got {nonlinearity!r}")
+        self.nonlinearity = nonlinearity
+        self.mode = "RNN_TANH" if nonlinearity == "tanh" else "RNN_RELU"
+        super().__init__(input_size, hidden_size, num_layers, bias, batch_first, bidirectional, **kwargs)

@@ -1,0 +1,66 @@
+"""One layer, one direction, reference: the plain time loop over a cell and BPTT back through it.
+
+This is the contract every backend implements (kernels/cpu/layer.py is the fast one):
+
+    forward(mode, x, state0, w_ih, w_hh, b_ih, b_hh, reverse=False, need_grad=True)
+        x (T, B, I); state0 tuple of (B, H): (h0, c0) for LSTM, (h0,) otherwise;
+        w_ih (G*H, I), w_hh (G*H, H), b_ih (G*H,), b_hh (G*H,)
+        -> y (T, B, H), state_n (tuple like state0), saved (None unless need_grad)
+    backward(saved, dy, dstate_n)
+        dy (T, B, H), dstate_n tuple of (B, H)
+        -> dx (T, B, I), dstate0 (tuple), (dw_ih, dw_hh, db_ih, db_hh)
+
+reverse=True runs t = T-1 ... 0 (the backward direction of a bidirectional layer); y keeps the
+input's time order. Computes in the dtype of its inputs, so the same code gives the float64
+specification and the float32 baseline that the tests' tolerances are derived from.
+"""
+from functools import partial
+
+import numpy as np
+
+from . import gru, lstm, rnn
+
+CELLS = {
+    "LSTM": lstm,
+    "GRU": gru,
+    "RNN_TANH": rnn,
+    "RNN_RELU": rnn,
+}
+
+
+def _cell_forward(mode):
+    if mode == "RNN_RELU":
+        return partial(rnn.forward, nonlinearity="relu")
+    return CELLS[mode].forward
+
+
+def _steps(T, reverse):
+    return range(T - 1, -1, -1) if reverse else range(T)
+
+
+def forward(mode, x, state0, w_ih, w_hh, b_ih, b_hh, reverse=False, need_grad=True):
+    cell_forward = _cell_forward(mode)
+    T, B = x.shape[:2]
+    H = w_hh.shape[1]
+    y = np.empty((T, B, H), dtype=x.dtype)
+    caches = [None] * T
+    state = state0
+    for t in _steps(T, reverse):
+        state, caches[t] = cell_forward(x[t], state, w_ih, w_hh, b_ih, b_hh)
+        y[t] = state[0]
+    saved = (CELLS[mode].backward, caches, reverse, x.shape) if need_grad else None
+    return y, state, saved
+
+
+def backward(saved, dy, dstate_n):
+    cell_backward, caches, reverse, x_shape = saved
+    T = x_shape[0]
+    dx = np.empty(x_shape, dtype=dy.dtype)
+    dws = None
+    dstate = dstate_n
+    for t in _steps(T, not reverse):
+        # h_t feeds both the output y_t and the next step: their gradients add.
+        dstate = (dstate[0] + dy[t],) + tuple(dstate[1:])
+        dx[t], dstate, dw = cell_backward(caches[t], dstate)
+        dws = dw if dws is None else tuple(a + b for a, b in zip(dws, dw))
+    return dx, dstate, dws

@@ -1,0 +1,1 @@
+"""fastrnn's kernels, installed as fastrnn.kernels: cpu/ (@njit, one file per cell and pass)."""

@@ -1,0 +1,54 @@
+"""GRU forward sweep, CPU: phase 2 of kernels/cpu/layer.py, fused per step.
+
+Shapes: T steps, B batch, H hidden size; gate order r, z, n (torch's variant: the reset gate
+multiplies h W_hn^T + b_hn). Per step: one BLAS GEMM for h_{t-1} W_hh^T, then one fused loop
+over (b, j). The activations overwrite the input projection in place (our own buffer); the
+recurrent n-projection, which backward needs for dr, goes to hn_all.
+"""
+import numpy as np
+
+from .activations import sigmoid, tanh
+from .jit import kernel
+
+
+@kernel
+def gru_forward_row(a, q, bias, b_hn, h_prev, h, hn):
+    """The fused pointwise step for one sequence: a (3H,) x W_ih^T in, activations r, z, n out;
+    q (3H,) h_{t-1} W_hh^T; bias (3H,); b_hn (H,); h_prev (H,); h (H,) out; hn (H,) out."""
+    H = h.shape[0]
+    one = a.dtype.type(1)
+    for j in range(H):
+        r = sigmoid(a[j] + q[j] + bias[j])
+        z = sigmoid(a[H + j] + q[H + j] + bias[H + j])
+        hnj = q[2 * H + j] + b_hn[j]
+        n = tanh(a[2 * H + j] + bias[2 * H + j] + r * hnj)
+        h[j] = (one - z) * n + z * h_prev[j]
+        hn[j] = hnj
+        a[j] = r
+        a[H + j] = z
+        a[2 * H + j] = n
+
+
+@kernel
+def gru_forward_sweep(xp, w_hh_t, bias, b_hn, h0, reverse, save, y, hn_all):
+    """
+    xp     (T, B, 3H) x W_ih^T; on return holds the activations r, z, n (if save)
+    w_hh_t (H, 3H)    W_hh transposed, C-contiguous
+    bias   (3H,)      b_ih + (b_hr, b_hz, 0): everything that adds outside the reset gate
+    b_hn   (H,)       the recurrent n bias, inside the reset gate
+    h0     (B, H)     initial state
+    y      (T, B, H)  out: h_t
+    hn_all (T, B, H)  out: h_{t-1} W_hn^T + b_hn (only if save; else may be (1, B, H))
+    """
+    T, B, G = xp.shape
+    rec = np.empty((B, G), dtype=xp.dtype)
+    for step in range(T):
+        t = T - 1 - step if reverse else step
+        if step == 0:
+            h_prev = h0
+        else:
+            h_prev = y[t + 1] if reverse else y[t - 1]
+        np.dot(h_prev, w_hh_t, rec)
+        hn_t = hn_all[t] if save else hn_all[0]
+        for b in range(B):
+            gru_forward_row(xp[t, b], rec[b], bias, b_hn, h_prev[b], y[t, b], hn_t[b])

@@ -1,0 +1,100 @@
+"""One layer, one direction, CPU: the three phases around the fused @njit sweeps.
+
+    1. input projection  Xp = X W_ih^T, one GEMM over all T*B rows        (blas.py)
+    2. recurrent sweep   sequential in t, fused gates + state update      (*_forward.py / *_backward.py)
+    3. weight gradients  dW_ih = dG^T X, dW_hh = dG^T H_prev, dX = dG W_ih, db = sum dG  (blas.py)
+
+Same contract as fastrnn/reference/layer.py (which it is tested against):
+    forward(mode, x, state0, w_ih, w_hh, b_ih, b_hh, reverse, need_grad) -> y, state_n, saved
+    backward(saved, dy, dstate_n) -> dx, dstate0, (dw_ih, dw_hh, db_ih, db_hh)
+Shapes: T steps, B batch, I input, H hidden, G gates (4 LSTM, 3 GRU, 1 RNN). All arrays are
+C-contiguous and of one dtype (float32 or float64); fastrnn/functional.py makes sure of that.
+"""
+import numpy as np
+
+from .blas import matmul
+from .gru_backward import gru_backward_sweep
+from .gru_forward import gru_forward_sweep
+from .lstm_backward import lstm_backward_sweep
+from .lstm_forward import lstm_forward_sweep
+from .rnn_backward import rnn_backward_sweep
+from .rnn_forward import rnn_forward_sweep
+
+
+def _project(x, w_ih):
+    # (T, B, I) @ (I, G*H) -> (T, B, G*H), as one GEMM over T*B rows.
+    T, B, I = x.shape
+    return matmul(x.reshape(T * B, I), w_ih.T).reshape(T, B, -1)
+
+
+def forward(mode, x, state0, w_ih, w_hh, b_ih, b_hh, reverse=False, need_grad=True):
+    T, B, _ = x.shape
+    H = w_hh.shape[1]
+    xp = _project(x, w_ih)
+    w_hh_t = np.ascontiguousarray(w_hh.T)
+    y = np.empty((T, B, H), dtype=x.dtype)
+    h0 = state0[0]
+    saved_len = T if need_grad else 1   # buffers only backward reads shrink to one step
+    if mode == "LSTM":
+        c_all = np.empty((saved_len, B, H), dtype=x.dtype)
+        c_n = lstm_forward_sweep(xp, w_hh_t, b_ih + b_hh, h0, state0[1], reverse, need_grad, y, c_all)
+        state_n = (y[0 if reverse else -1].copy(), c_n)
+        extra = (c_all, state0[1])
+    elif mode == "GRU":
+        bias = b_ih.copy()
+        bias[:2 * H] += b_hh[:2 * H]
+        hn_all = np.empty((saved_len, B, H), dtype=x.dtype)
+        gru_forward_sweep(xp, w_hh_t, bias, b_hh[2 * H:].copy(), h0, reverse, need_grad, y, hn_all)
+        state_n = (y[0 if reverse else -1].copy(),)
+        extra = (hn_all,)
+    else:
+        rnn_forward_sweep(xp, w_hh_t, b_ih + b_hh, h0, reverse, mode == "RNN_RELU", y)
+        state_n = (y[0 if reverse else -1].copy(),)
+        extra = ()
+    if not need_grad:
+        return y, state_n, None
+    gates = None if mode.startswith("RNN") else xp   # RNN backward needs only y
+    return y, state_n, (mode, x, h0, w_ih, w_hh, reverse, gates, y, extra)
+
+
+def backward(saved, dy, dstate_n):
+    mode, x, h0, w_ih, w_hh, reverse, gates, y, extra = saved
+    T, B, I = x.shape
+    if mode == "LSTM":
+        c_all, c0 = extra
+        dg = np.empty_like(gates)
+        dh0, dc0 = lstm_backward_sweep(gates, c_all, c0, w_hh, dy, dstate_n[0], dstate_n[1], reverse, dg)
+        dstate0 = (dh0, dc0)
+        dg_in = dg_rec = dg
+    elif mode == "GRU":
+        (hn_all,) = extra
+        dg_in = np.empty_like(gates)
+        dg_rec = np.empty_like(gates)
+        dh0 = gru_backward_sweep(gates, hn_all, y, h0, w_hh, dy, dstate_n[0], reverse, dg_in, dg_rec)
+        dstate0 = (dh0,)
+    else:
+        dg_in = dg_rec = np.empty((T, B, w_hh.shape[0]), dtype=x.dtype)
+        dh0 = rnn_backward_sweep(y, w_hh, dy, dstate_n[0], reverse, mode == "RNN_RELU", dg_in)
+        dstate0 = (dh0,)
+    return (_input_grad(dg_in, w_ih, x.shape), dstate0,
+            _weight_grads(dg_in, dg_rec, x, y, h0, reverse))
+
+
+def _input_grad(dg, w_ih, x_shape):
+    T, B, _ = dg.shape
+    return matmul(dg.reshape(T * B, -1), w_ih).reshape(x_shape)
+
+
+def _weight_grads(dg_in, dg_rec, x, y, h0, reverse):
+    """Phase 3: sums over all steps as GEMMs. h_prev is y shifted by one step, and h0 at the
+    first step, so dW_hh is one GEMM over T-1 steps plus one over the first step: no copy of H_prev."""
+    T, B, I = x.shape
+    H = y.shape[2]
+    gi = dg_in.reshape(T * B, -1)
+    gr = dg_rec.reshape(T * B, -1)
+    dw_ih = matmul(gi.T, x.reshape(T * B, I))
+    first, rest, prev = (T - 1, slice(0, T - 1), slice(1, T)) if reverse else (0, slice(1, T), slice(0, T - 1))
+    dw_hh = matmul(dg_rec[first].T, h0)
+    if T > 1:
+        dw_hh += matmul(dg_rec[rest].reshape(-1, gr.shape[1]).T, y[prev].reshape(-1, H))
+    return dw_ih, dw_hh, gi.sum(0), gr.sum(0)

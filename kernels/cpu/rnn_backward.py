@@ -1,0 +1,43 @@
+"""Elman RNN backward sweep (BPTT), CPU: phase 2 of kernels/cpu/layer.py, in reverse time.
+
+Shapes: T steps, B batch, H hidden size. The derivative of the nonlinearity is read off the
+output: tanh' = 1 - h^2, relu' = [h > 0]. Per step: one fused loop, one BLAS GEMM dG_t W_hh.
+"""
+import numpy as np
+
+from .jit import kernel
+
+
+@kernel
+def rnn_backward_row(h, dy, dh, relu, d):
+    """The fused pointwise step for one sequence: h (H,) output h_t; dy (H,) its gradient;
+    dh (H,) recurrent gradient of h_t; d (H,) out: pre-activation gradient."""
+    H = h.shape[0]
+    one = h.dtype.type(1)
+    zero = h.dtype.type(0)
+    if relu:
+        for j in range(H):
+            d[j] = (dy[j] + dh[j]) if h[j] > zero else zero
+    else:
+        for j in range(H):
+            d[j] = (dy[j] + dh[j]) * (one - h[j] * h[j])
+
+
+@kernel
+def rnn_backward_sweep(y, w_hh, dy, dh_n, reverse, relu, dgates):
+    """
+    y      (T, B, H) h_t
+    w_hh   (H, H)    C-contiguous
+    dy     (T, B, H) gradient of the outputs;  dh_n (B, H) of the final state
+    relu   bool      relu if true, else tanh
+    dgates (T, B, H) out: gradient of the pre-activations
+    returns dh0 (B, H)
+    """
+    T, B, H = y.shape
+    dh = dh_n.copy()
+    for step in range(T):
+        t = step if reverse else T - 1 - step
+        for b in range(B):
+            rnn_backward_row(y[t, b], dy[t, b], dh[b], relu, dgates[t, b])
+        np.dot(dgates[t], w_hh, dh)
+    return dh

@@ -1,0 +1,48 @@
+"""Elman RNN forward sweep (tanh or relu), CPU: phase 2 of kernels/cpu/layer.py, fused per step.
+
+Shapes: T steps, B batch, H hidden size. Per step: one BLAS GEMM for h_{t-1} W_hh^T, then one
+fused loop adding the input projection and bias and applying the nonlinearity. Backward needs
+only h_t, so nothing else is saved.
+"""
+import numpy as np
+
+from .activations import tanh
+from .jit import kernel
+
+
+@kernel
+def rnn_forward_row(a, q, bias, relu, h):
+    """The fused pointwise step for one sequence: a (H,) x W_ih^T; q (H,) h_{t-1} W_hh^T;
+    bias (H,); h (H,) out."""
+    H = h.shape[0]
+    zero = a.dtype.type(0)
+    if relu:
+        for j in range(H):
+            v = a[j] + q[j] + bias[j]
+            h[j] = v if v > zero else zero
+    else:
+        for j in range(H):
+            h[j] = tanh(a[j] + q[j] + bias[j])
+
+
+@kernel
+def rnn_forward_sweep(xp, w_hh_t, bias, h0, reverse, relu, y):
+    """
+    xp     (T, B, H) x W_ih^T
+    w_hh_t (H, H)    W_hh transposed, C-contiguous
+    bias   (H,)      b_ih + b_hh
+    h0     (B, H)    initial state
+    relu   bool      relu if true, else tanh
+    y      (T, B, H) out: h_t
+    """
+    T, B, H = xp.shape
+    rec = np.empty((B, H), dtype=xp.dtype)
+    for step in range(T):
+        t = T - 1 - step if reverse else step
+        if step == 0:
+            h_prev = h0
+        else:
+            h_prev = y[t + 1] if reverse else y[t - 1]
+        np.dot(h_prev, w_hh_t, rec)
+        for b in range(B):
+            rnn_forward_row(xp[t, b], rec[b], bias, relu, y[t, b])
