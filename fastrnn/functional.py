@@ -99,6 +99,9 @@ def forward(mode, x, hx, weights, *, num_layers=1, bidirectional=False, batch_fi
     T, B, I = xt.shape
     if T < 1 or B < 1:
         raise ValueError(f"x must have at least one step and one sequence; got shape {x.shape}")
+    if "weight_ih_l0" in weights and I != np.shape(weights["weight_ih_l0"])[1]:
+        raise ValueError(f"x must have input_size={np.shape(weights['weight_ih_l0'])[1]} features "
+                         f"in its last dimension; got shape {x.shape}")
     shapes = param_shapes(mode, I, H, num_layers, bidirectional, bias)
     w = _weights(weights, shapes, dt)
     state0 = _initial_state(mode, hx, num_layers * D, B, H, dt, unbatched)

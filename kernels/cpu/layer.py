@@ -21,6 +21,12 @@ from .rnn_backward import rnn_backward_sweep
 from .rnn_forward import rnn_forward_sweep
 
 
+def _empty(shape, dtype):
+    # Every kernel output is allocated here. The tests swap in a NaN-filled allocator, so an
+    # element that a kernel forgets to write cannot pass unnoticed.
+    return np.empty(shape, dtype=dtype)
+
+
 def _project(x, w_ih):
     # (T, B, I) @ (I, G*H) -> (T, B, G*H), as one GEMM over T*B rows.
     T, B, I = x.shape
@@ -32,18 +38,18 @@ def forward(mode, x, state0, w_ih, w_hh, b_ih, b_hh, reverse=False, need_grad=Tr
     H = w_hh.shape[1]
     xp = _project(x, w_ih)
     w_hh_t = np.ascontiguousarray(w_hh.T)
-    y = np.empty((T, B, H), dtype=x.dtype)
+    y = _empty((T, B, H), x.dtype)
     h0 = state0[0]
     saved_len = T if need_grad else 1   # buffers only backward reads shrink to one step
     if mode == "LSTM":
-        c_all = np.empty((saved_len, B, H), dtype=x.dtype)
+        c_all = _empty((saved_len, B, H), x.dtype)
         c_n = lstm_forward_sweep(xp, w_hh_t, b_ih + b_hh, h0, state0[1], reverse, need_grad, y, c_all)
         state_n = (y[0 if reverse else -1].copy(), c_n)
         extra = (c_all, state0[1])
     elif mode == "GRU":
         bias = b_ih.copy()
         bias[:2 * H] += b_hh[:2 * H]
-        hn_all = np.empty((saved_len, B, H), dtype=x.dtype)
+        hn_all = _empty((saved_len, B, H), x.dtype)
         gru_forward_sweep(xp, w_hh_t, bias, b_hh[2 * H:].copy(), h0, reverse, need_grad, y, hn_all)
         state_n = (y[0 if reverse else -1].copy(),)
         extra = (hn_all,)
@@ -62,18 +68,18 @@ def backward(saved, dy, dstate_n):
     T, B, I = x.shape
     if mode == "LSTM":
         c_all, c0 = extra
-        dg = np.empty_like(gates)
+        dg = _empty(gates.shape, gates.dtype)
         dh0, dc0 = lstm_backward_sweep(gates, c_all, c0, w_hh, dy, dstate_n[0], dstate_n[1], reverse, dg)
         dstate0 = (dh0, dc0)
         dg_in = dg_rec = dg
     elif mode == "GRU":
         (hn_all,) = extra
-        dg_in = np.empty_like(gates)
-        dg_rec = np.empty_like(gates)
+        dg_in = _empty(gates.shape, gates.dtype)
+        dg_rec = _empty(gates.shape, gates.dtype)
         dh0 = gru_backward_sweep(gates, hn_all, y, h0, w_hh, dy, dstate_n[0], reverse, dg_in, dg_rec)
         dstate0 = (dh0,)
     else:
-        dg_in = dg_rec = np.empty((T, B, w_hh.shape[0]), dtype=x.dtype)
+        dg_in = dg_rec = _empty((T, B, w_hh.shape[0]), x.dtype)
         dh0 = rnn_backward_sweep(y, w_hh, dy, dstate_n[0], reverse, mode == "RNN_RELU", dg_in)
         dstate0 = (dh0,)
     return (_input_grad(dg_in, w_ih, x.shape), dstate0,

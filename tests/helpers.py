@@ -1,0 +1,69 @@
+"""Shared by the tests: random problems, one call that runs forward+backward on any backend,
+and the tolerance rule (flash-attention's): a float32 kernel's error against the float64
+reference may be at most twice the float32 reference's own error, plus a small floor."""
+import numpy as np
+
+from fastrnn import functional
+
+MODES = ["LSTM", "GRU", "RNN_TANH", "RNN_RELU"]
+EPS32 = float(np.finfo(np.float32).eps)
+
+
+def make_problem(rng, mode, T, B, I, H, num_layers=1, bidirectional=False, bias=True,
+                 batch_first=False, unbatched=False):
+    """Random inputs, initial state, weights (torch's init range) and upstream gradients."""
+    D = 2 if bidirectional else 1
+    shapes = functional.param_shapes(mode, I, H, num_layers, bidirectional, bias)
+    k = 1 / np.sqrt(H)
+    weights = {n: rng.uniform(-k, k, s) for n, s in shapes.items()}
+    lead = (T,) if unbatched else ((B, T) if batch_first else (T, B))
+    state_shape = (num_layers * D, H) if unbatched else (num_layers * D, B, H)
+    n_state = 2 if mode == "LSTM" else 1
+    return dict(
+        mode=mode, num_layers=num_layers, bidirectional=bidirectional, batch_first=batch_first,
+        x=rng.standard_normal(lead + (I,)),
+        hx=tuple(rng.standard_normal(state_shape) for _ in range(n_state)),
+        weights=weights,
+        grad_y=rng.standard_normal(lead + (D * H,)),
+        grad_hx=tuple(rng.standard_normal(state_shape) for _ in range(n_state)),
+    )
+
+
+def run(p, backend, dtype):
+    """Forward and backward through fastrnn.functional -> {name: float64 array} of every result."""
+    cast = lambda a: np.asarray(a, dtype=dtype)   # noqa: E731
+    kw = dict(num_layers=p["num_layers"], bidirectional=p["bidirectional"],
+              batch_first=p["batch_first"], backend=backend, dtype=dtype)
+    weights = {k: cast(v) for k, v in p["weights"].items()}
+    y, hx_n, ctx = functional.forward(p["mode"], cast(p["x"]), tuple(map(cast, p["hx"])), weights, **kw)
+    gx, ghx0, grads = functional.backward(ctx, cast(p["grad_y"]), tuple(map(cast, p["grad_hx"])))
+    out = {"y": y, "grad_x": gx}
+    for i, (s, g) in enumerate(zip(hx_n, ghx0)):
+        out[f"state_n[{i}]"] = s
+        out[f"grad_state0[{i}]"] = g
+    out.update({"grad_" + k: v for k, v in grads.items()})
+    for name, a in out.items():
+        assert a.dtype == np.dtype(dtype), f"{name} came back as {a.dtype}, not {np.dtype(dtype)}"
+    return {k: np.asarray(v, dtype=np.float64) for k, v in out.items()}
+
+
+def assert_within_rule(got, ref64, ref32):
+    """got and ref32 are float32 results, ref64 the float64 specification; dicts of arrays."""
+    assert got.keys() == ref64.keys()
+    for name in ref64:
+        scale = max(1.0, float(np.abs(ref64[name]).max()))
+        err = float(np.abs(got[name] - ref64[name]).max())
+        base = float(np.abs(ref32[name] - ref64[name]).max())
+        bound = 2 * base + 4 * EPS32 * scale
+        assert np.isfinite(err) and err <= bound, (
+            f"{name}: error {err:.3g} vs float64 reference exceeds 2 x {base:.3g} (float32 "
+            f"reference's own error) + floor {4 * EPS32 * scale:.3g}")
+
+
+def assert_close64(got, ref64, rtol=1e-12):
+    """float64 against float64: the same math in another order, so only rounding may differ."""
+    assert got.keys() == ref64.keys()
+    for name in ref64:
+        scale = max(1.0, float(np.abs(ref64[name]).max()))
+        err = float(np.abs(got[name] - ref64[name]).max())
+        assert np.isfinite(err) and err <= rtol * scale, f"{name}: error {err:.3g} > {rtol * scale:.3g}"
