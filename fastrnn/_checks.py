@@ -39,3 +39,17 @@ def float_array(name, a, dtype):
 def shape_is(name, arr, expected):
     if arr.shape != tuple(expected):
         raise ValueError(f"{name} must have shape {tuple(expected)}; got {arr.shape}")
+
+
+def named_arrays(what, d, shapes, dtype):
+    """d (a dict of array-likes) checked against shapes {name: shape}: same keys, same shapes.
+    Returns {name: C-contiguous array of dtype}, in the order of shapes."""
+    missing = [k for k in shapes if k not in d]
+    extra = [k for k in d if k not in shapes]
+    if missing or extra:
+        raise ValueError(f"{what}: missing keys {missing}, unexpected keys {extra}")
+    out = {}
+    for name, shape in shapes.items():
+        out[name] = float_array(name, d[name], dtype)
+        shape_is(name, out[name], shape)
+    return out

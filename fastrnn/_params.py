@@ -1,7 +1,7 @@
-"""Parameter dicts shared by the layers and the cells: torch's initialisation and state_dict."""
+"""Parameters shared by the layers and the cells: torch's initialisation and state_dict."""
 import numpy as np
 
-from ._checks import float_array, shape_is
+from ._checks import named_arrays
 
 
 def init_uniform(shapes, hidden_size, dtype, seed):
@@ -11,14 +11,19 @@ def init_uniform(shapes, hidden_size, dtype, seed):
     return {name: rng.uniform(-k, k, size=shape).astype(dtype) for name, shape in shapes.items()}
 
 
-def load(params, d, dtype):
-    """Check d against params (same keys, same shapes), then replace params' values with copies."""
-    missing = [k for k in params if k not in d]
-    extra = [k for k in d if k not in params]
-    if missing or extra:
-        raise ValueError(f"load_state_dict: missing keys {missing}, unexpected keys {extra}")
-    new = {}
-    for name, old in params.items():
-        new[name] = float_array(name, d[name], dtype).copy()
-        shape_is(name, new[name], old.shape)
-    params.update(new)
+class HasParameters:
+    """state_dict / load_state_dict / parameters over self._params {torch name: array}."""
+
+    def state_dict(self):
+        """{torch name: array}, copies, in torch's order."""
+        return {k: v.copy() for k, v in self._params.items()}
+
+    def load_state_dict(self, d):
+        """Load torch-named parameters: numpy arrays, lists, or torch CPU tensors. Checks every
+        key and shape first, so a failed load changes nothing."""
+        shapes = {k: v.shape for k, v in self._params.items()}
+        new = named_arrays("load_state_dict", d, shapes, self.dtype)
+        self._params.update({k: v.copy() for k, v in new.items()})   # never alias the caller's arrays
+
+    def parameters(self):
+        return list(self._params.values())

@@ -13,9 +13,7 @@ import numpy as np
 
 from . import backends, functional
 from ._checks import dtype_of, float_array, positive_int
-from ._params import init_uniform, load
-
-_NAMES = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
+from ._params import HasParameters, init_uniform
 
 
 def _as_layer_weights(cell_params):
@@ -73,7 +71,7 @@ def _rnn_mode(nonlinearity):
     return "RNN_TANH" if nonlinearity == "tanh" else "RNN_RELU"
 
 
-class _CellBase:
+class _CellBase(HasParameters):
     mode = None
 
     def __init__(self, input_size, hidden_size, bias=True, *, backend="auto", dtype="float32", seed=None):
@@ -88,15 +86,6 @@ class _CellBase:
         self._params = {k[:-3]: v for k, v in params.items()}      # torch's cell names drop "_l0"
         self.grads = {}
         self._ctx = None
-
-    def state_dict(self):
-        return {k: v.copy() for k, v in self._params.items()}
-
-    def load_state_dict(self, d):
-        load(self._params, d, self.dtype)
-
-    def parameters(self):
-        return list(self._params.values())
 
     def _call(self, x, state, need_grad):
         new_state, self._ctx = _step(self.mode, x, state, _as_layer_weights(self._params),

@@ -17,7 +17,7 @@ layer in one direction (fastrnn/reference/layer.py states that contract).
 import numpy as np
 
 from . import backends
-from ._checks import dtype_of, float_array, shape_is
+from ._checks import dtype_of, float_array, named_arrays, shape_is
 
 GATES = {"LSTM": 4, "GRU": 3, "RNN_TANH": 1, "RNN_RELU": 1}
 
@@ -103,7 +103,7 @@ def forward(mode, x, hx, weights, *, num_layers=1, bidirectional=False, batch_fi
         raise ValueError(f"x must have input_size={np.shape(weights['weight_ih_l0'])[1]} features "
                          f"in its last dimension; got shape {x.shape}")
     shapes = param_shapes(mode, I, H, num_layers, bidirectional, bias)
-    w = _weights(weights, shapes, dt)
+    w = named_arrays("weights", weights, shapes, dt)
     state0 = _initial_state(mode, hx, num_layers * D, B, H, dt, unbatched)
 
     n_state = len(state0)
@@ -193,18 +193,6 @@ def _caller_shape(shape, batch_first, unbatched):
     if unbatched:
         return (T, F)
     return (B, T, F) if batch_first else (T, B, F)
-
-
-def _weights(weights, shapes, dt):
-    missing = [k for k in shapes if k not in weights]
-    extra = [k for k in weights if k not in shapes]
-    if missing or extra:
-        raise ValueError(f"weights do not match the layer: missing {missing}, unexpected {extra}")
-    out = {}
-    for name, shape in shapes.items():
-        out[name] = float_array(name, weights[name], dt)
-        shape_is(name, out[name], shape)
-    return out
 
 
 def _initial_state(mode, hx, LD, B, H, dt, unbatched, name="h0"):

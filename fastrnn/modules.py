@@ -9,10 +9,10 @@ import numpy as np
 
 from . import backends, functional
 from ._checks import dtype_of, positive_int
-from ._params import init_uniform, load
+from ._params import HasParameters, init_uniform
 
 
-class _RNNBase:
+class _RNNBase(HasParameters):
     mode = None
 
     def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
@@ -31,18 +31,6 @@ class _RNNBase:
         self._params = init_uniform(shapes, self.hidden_size, self.dtype, seed)
         self.grads = {}
         self._ctx = None
-
-    # -- parameters ---------------------------------------------------------------
-    def state_dict(self):
-        """{torch name: array}, copies, in torch's order."""
-        return {k: v.copy() for k, v in self._params.items()}
-
-    def load_state_dict(self, d):
-        """Load torch-named parameters: numpy arrays, lists, or torch CPU tensors."""
-        load(self._params, d, self.dtype)
-
-    def parameters(self):
-        return list(self._params.values())
 
     # -- forward / backward -----------------------------------------------------
     def _forward(self, x, hx, need_grad):

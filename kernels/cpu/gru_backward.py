@@ -8,6 +8,7 @@ scales the latter). Then one BLAS GEMM dGh_t W_hh for the recurrent part of dh_{
 import numpy as np
 
 from .jit import kernel
+from .sweep import state_before, time_index
 
 
 @kernel
@@ -49,11 +50,8 @@ def gru_backward_sweep(gates, hn_all, y, h0, w_hh, dy, dh_n, reverse, dgi, dgh):
     dh = dh_n.copy()            # recurrent gradient of h_t, from step t+1 (or the final state)
     direct = np.empty_like(dh)  # the z * h_{t-1} path, added after the GEMM
     for step in range(T):
-        t = step if reverse else T - 1 - step
-        if step == T - 1:
-            h_prev = h0
-        else:
-            h_prev = y[t + 1] if reverse else y[t - 1]
+        t = time_index(step, T, not reverse)
+        h_prev = state_before(y, h0, t, reverse)
         for b in range(B):
             gru_backward_row(gates[t, b], hn_all[t, b], h_prev[b], dy[t, b], dh[b],
                              dgi[t, b], dgh[t, b], direct[b])

@@ -9,6 +9,7 @@ import numpy as np
 
 from .activations import sigmoid, tanh
 from .jit import kernel
+from .sweep import state_before, time_index
 
 
 @kernel
@@ -43,11 +44,8 @@ def gru_forward_sweep(xp, w_hh_t, bias, b_hn, h0, reverse, save, y, hn_all):
     T, B, G = xp.shape
     rec = np.empty((B, G), dtype=xp.dtype)
     for step in range(T):
-        t = T - 1 - step if reverse else step
-        if step == 0:
-            h_prev = h0
-        else:
-            h_prev = y[t + 1] if reverse else y[t - 1]
+        t = time_index(step, T, reverse)
+        h_prev = state_before(y, h0, t, reverse)
         np.dot(h_prev, w_hh_t, rec)
         hn_t = hn_all[t] if save else hn_all[0]
         for b in range(B):

@@ -9,6 +9,7 @@ import numpy as np
 
 from .activations import tanh
 from .jit import kernel
+from .sweep import state_before, time_index
 
 
 @kernel
@@ -49,11 +50,8 @@ def lstm_backward_sweep(gates, c_all, c0, w_hh, dy, dh_n, dc_n, reverse, dgates)
     dh = dh_n.copy()       # recurrent gradient of h_t, from step t+1 (or the final state)
     dc = dc_n.copy()
     for step in range(T):
-        t = step if reverse else T - 1 - step
-        if step == T - 1:
-            c_prev = c0
-        else:
-            c_prev = c_all[t + 1] if reverse else c_all[t - 1]
+        t = time_index(step, T, not reverse)
+        c_prev = state_before(c_all, c0, t, reverse)
         for b in range(B):
             lstm_backward_row(gates[t, b], c_all[t, b], c_prev[b], dy[t, b], dh[b], dc[b], dgates[t, b])
         np.dot(dgates[t], w_hh, dh)

@@ -10,6 +10,7 @@ import numpy as np
 
 from .activations import sigmoid, tanh
 from .jit import kernel
+from .sweep import state_before, time_index
 
 
 @kernel
@@ -47,11 +48,8 @@ def lstm_forward_sweep(xp, w_hh_t, bias, h0, c0, reverse, save, y, c_all):
     c = c0.copy()
     rec = np.empty((B, G), dtype=xp.dtype)
     for step in range(T):
-        t = T - 1 - step if reverse else step
-        if step == 0:
-            h_prev = h0
-        else:
-            h_prev = y[t + 1] if reverse else y[t - 1]
+        t = time_index(step, T, reverse)
+        h_prev = state_before(y, h0, t, reverse)
         np.dot(h_prev, w_hh_t, rec)
         for b in range(B):
             lstm_forward_row(xp[t, b], rec[b], bias, c[b], y[t, b])

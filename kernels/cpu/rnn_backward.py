@@ -6,6 +6,7 @@ output: tanh' = 1 - h^2, relu' = [h > 0]. Per step: one fused loop, one BLAS GEM
 import numpy as np
 
 from .jit import kernel
+from .sweep import time_index
 
 
 @kernel
@@ -36,7 +37,7 @@ def rnn_backward_sweep(y, w_hh, dy, dh_n, reverse, relu, dgates):
     T, B, H = y.shape
     dh = dh_n.copy()
     for step in range(T):
-        t = step if reverse else T - 1 - step
+        t = time_index(step, T, not reverse)
         for b in range(B):
             rnn_backward_row(y[t, b], dy[t, b], dh[b], relu, dgates[t, b])
         np.dot(dgates[t], w_hh, dh)

@@ -8,6 +8,7 @@ import numpy as np
 
 from .activations import tanh
 from .jit import kernel
+from .sweep import state_before, time_index
 
 
 @kernel
@@ -38,11 +39,8 @@ def rnn_forward_sweep(xp, w_hh_t, bias, h0, reverse, relu, y):
     T, B, H = xp.shape
     rec = np.empty((B, H), dtype=xp.dtype)
     for step in range(T):
-        t = T - 1 - step if reverse else step
-        if step == 0:
-            h_prev = h0
-        else:
-            h_prev = y[t + 1] if reverse else y[t - 1]
+        t = time_index(step, T, reverse)
+        h_prev = state_before(y, h0, t, reverse)
         np.dot(h_prev, w_hh_t, rec)
         for b in range(B):
             rnn_forward_row(xp[t, b], rec[b], bias, relu, y[t, b])
