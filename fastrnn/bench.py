@@ -1,8 +1,9 @@
 """`fastrnn bench`: fastrnn against torch (oneDNN on CPU), side by side in one process.
 
-For each cell and shape: forward+backward in float32, fastrnn and torch timed alternately so
-machine drift hits both (each side's first call after a switch discarded), warm-up (numba
-compilation) excluded and reported on its own, the median of the repeats kept. Prints one table; --json writes the raw numbers.
+For each cell and shape: forward+backward in float32, fastrnn and torch timed alternately in
+blocks so machine drift hits both (each block starts with untimed calls while the other side's
+threads wind down), warm-up (numba compilation) excluded and reported on its own, the median
+of all timed calls kept. Prints one table; --json writes the raw numbers.
 
 FLOP count of one forward+backward (GEMMs only; the pointwise work is O(T*B*G*H)):
     forward   input GEMM 2*T*B*G*H*I   + recurrent GEMMs 2*T*B*G*H*H
@@ -76,10 +77,23 @@ def _torch_step(cell, T, B, I, H, layer, rng):
     return step
 
 
+SETTLE_S = 0.25      # longer than OpenBLAS's busy-wait (2**28 cycles) at these clocks
+BLOCK_CALLS = 3
+
+
 def _timed(fn):
     t = time.perf_counter()
     fn()
     return time.perf_counter() - t
+
+
+def _block(fn):
+    """Untimed calls for SETTLE_S (at least one), then BLOCK_CALLS timed calls."""
+    end = time.perf_counter() + SETTLE_S
+    fn()
+    while time.perf_counter() < end:
+        fn()
+    return [_timed(fn) for _ in range(BLOCK_CALLS)]
 
 
 def run(cells, shapes, repeats, with_torch=True, progress=sys.stderr):
@@ -96,14 +110,14 @@ def run(cells, shapes, repeats, with_torch=True, progress=sys.stderr):
             theirs()
         t_ours, t_theirs = [], []
         for _ in range(repeats):
-            # Interleaved so drift hits both sides; each side runs twice and only the second
-            # call counts: the other side's thread pool (torch's OpenMP, our OpenBLAS) may still
-            # be spinning right after a switch (measured: torch LSTM B=32 150 ms vs 81 ms alone).
-            ours()
-            t_ours.append(_timed(ours))
+            # Interleaved so drift hits both sides, in blocks that start with SETTLE_S of untimed
+            # calls: after a switch the other side's idle threads (OpenBLAS's busy-wait, torch's
+            # OpenMP) keep spinning for a while. Measured: timing the first call after a switch
+            # read torch LSTM B=32 as 150 ms (81 alone); discarding only one call still read
+            # fastrnn RNN T=1 B=8 H=512 as 6.0 ms (1.5 alone).
+            t_ours += _block(ours)
             if theirs:
-                theirs()
-                t_theirs.append(_timed(theirs))
+                t_theirs += _block(theirs)
         row = dict(cell=cell, T=T, B=B, I=I, H=H, flops=flops(cell, T, B, I, H),
                    fastrnn_s=statistics.median(t_ours), first_call_s=warm,
                    torch_s=statistics.median(t_theirs) if theirs else None)
@@ -132,7 +146,7 @@ def main(argv=None):
     p = argparse.ArgumentParser(prog="fastrnn bench", description=__doc__.split("\n\n")[0])
     p.add_argument("--quick", action="store_true", help="a few shapes (the default is the full grid)")
     p.add_argument("--cell", choices=sorted(GATES), action="append", help="repeat to pick several")
-    p.add_argument("--repeats", type=int, default=7)
+    p.add_argument("--repeats", type=int, default=5, help="blocks per side (each times 3 calls)")
     p.add_argument("--no-torch", action="store_true", help="time fastrnn alone")
     p.add_argument("--json", metavar="PATH", help="write machine info and raw timings here")
     args = p.parse_args(argv)

@@ -119,8 +119,8 @@ class LSTMCell(_CellBase):
 
 
 class _SingleStateCell(_CellBase):
-    def __call__(self, x, h=None, *, need_grad=True):
-        (h1,) = self._call(x, None if h is None else (h,), need_grad)
+    def __call__(self, x, hx=None, *, need_grad=True):
+        (h1,) = self._call(x, None if hx is None else (hx,), need_grad)
         return h1
 
     def backward(self, grad_h):

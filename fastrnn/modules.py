@@ -71,9 +71,9 @@ class LSTM(_RNNBase):
 
 
 class _SingleState(_RNNBase):
-    def __call__(self, x, h0=None, *, need_grad=True):
-        """x (T, B, I) -> y (T, B, D*H), h_n (L*D, B, H)."""
-        y, (h_n,) = self._forward(x, None if h0 is None else (h0,), need_grad)
+    def __call__(self, x, hx=None, *, need_grad=True):
+        """x (T, B, I), hx = h0 (L*D, B, H) or None -> y (T, B, D*H), h_n (L*D, B, H)."""
+        y, (h_n,) = self._forward(x, None if hx is None else (hx,), need_grad)
         return y, h_n
 
     def backward(self, grad_y, grad_h_n=None):

@@ -119,3 +119,14 @@ def test_inference_mode_keeps_no_context():
     m(np.zeros((5, 2, 3)), need_grad=False)
     with pytest.raises(RuntimeError, match="forward"):
         m.backward(np.zeros((5, 2, 4)))
+
+
+def test_state_argument_is_named_hx_as_in_torch(rng):
+    # torch users write gru(x, hx=h0) and cell(x, hx=h): both must work unchanged.
+    x, h0 = rng.standard_normal((3, 2, 4)), rng.standard_normal((1, 2, 5))
+    gru = fastrnn.GRU(4, 5, dtype="float64")
+    np.testing.assert_array_equal(gru(x, hx=h0)[0], gru(x, h0)[0])
+    cell = fastrnn.GRUCell(4, 5, dtype="float64")
+    np.testing.assert_array_equal(cell(x[0], hx=h0[0]), cell(x[0], h0[0]))
+    lstm = fastrnn.LSTM(4, 5, dtype="float64")
+    lstm(x, hx=(h0, h0))
