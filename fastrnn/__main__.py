@@ -1,15 +1,18 @@
 """Command line: `fastrnn bench [...]` (also `python -m fastrnn bench`)."""
 import sys
 
+USAGE = ("usage: fastrnn bench [--quick] [--cell C] [--backend B] [--shapes S] [--out DIR] [...]\n"
+         "       fastrnn bench --help")
+
 
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
-    if not argv or argv[0] in ("-h", "--help") or argv[0] != "bench":
-        print("usage: fastrnn bench [--quick] [--cell lstm|gru|rnn] [--repeats N] [--no-torch] [--json PATH]\n"
-              "       fastrnn bench --help", file=sys.stderr if argv and argv[0] not in ("-h", "--help") else sys.stdout)
-        return 0 if argv and argv[0] in ("-h", "--help") else 2
-    from .bench import main as bench_main
-    return bench_main(argv[1:])
+    if argv[:1] == ["bench"]:
+        from .bench import main as bench_main
+        return bench_main(argv[1:])
+    asked = argv[:1] in (["-h"], ["--help"])
+    print(USAGE, file=sys.stdout if asked else sys.stderr)
+    return 0 if asked else 2
 
 
 if __name__ == "__main__":

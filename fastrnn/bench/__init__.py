@@ -1,0 +1,73 @@
+"""`fastrnn bench`: fastrnn against torch (oneDNN on CPU), side by side in one process.
+
+For each cell and shape: forward+backward in float32, fastrnn and torch timed alternately in
+blocks so drift hits both sides (timing.py says why each block starts with untimed calls),
+numba's compilation excluded from the medians and reported on its own ('1st call s'), GFLOP/s
+against the FLOP count in grid.py and against the sgemm peak measured at the start.
+Writes the table, the raw numbers (JSON) and a plot of the ratio to --out.
+"""
+import argparse
+import os
+import sys
+
+import numpy as np
+
+from . import grid, report, runners, timing
+
+
+def run(cells, shapes, backend="cpu", repeats=5, with_torch=True, progress=sys.stderr):
+    rng = np.random.default_rng(0)
+    jobs = [(c, s) for c in cells for s in shapes]
+    rows = []
+    for n, (cell, (T, B, I, H)) in enumerate(jobs, 1):
+        if progress:
+            bar = "#" * (20 * n // len(jobs))
+            print(f"\r[{bar:<20}] {n}/{len(jobs)} {cell} T={T} B={B} I={I} H={H}      ",
+                  end="", file=progress, flush=True)
+        ours, layer = runners.fastrnn_step(cell, T, B, I, H, backend, rng)
+        first = timing.timed(ours)            # numba compiles on first use
+        theirs = runners.torch_step(cell, T, B, I, H, layer, rng) if with_torch else None
+        t_ours, t_theirs = timing.compare(ours, theirs, repeats)
+        rows.append(dict(cell=cell, T=T, B=B, I=I, H=H, flops=grid.flops(cell, T, B, I, H),
+                         fastrnn_s=t_ours, torch_s=t_theirs, first_call_s=first))
+    if progress:
+        print("\r" + " " * 79 + "\r", end="", file=progress)
+    return rows
+
+
+def main(argv=None):
+    argv = sys.argv[2:] if argv is None else argv
+    p = argparse.ArgumentParser(prog="fastrnn bench", description=__doc__.split("\n\n")[0])
+    p.add_argument("--quick", action="store_true", help=f"{len(grid.QUICK)} shapes instead of the full grid")
+    p.add_argument("--cell", choices=sorted(grid.GATES), action="append", help="repeat for several (default all)")
+    p.add_argument("--backend", default="cpu", choices=["cpu", "reference", "cuda"])
+    p.add_argument("--shapes", help="TxBxH or TxBxIxH, comma-separated (overrides --quick)")
+    p.add_argument("--repeats", type=int, default=5, help="timed blocks per side (default 5)")
+    p.add_argument("--no-torch", action="store_true", help="time fastrnn alone")
+    p.add_argument("--out", metavar="DIR", help="write table.txt, results.json and ratio.png here")
+    args = p.parse_args(argv)
+    if args.repeats < 1:
+        p.error("--repeats must be at least 1")
+    try:
+        shapes = grid.parse_shapes(args.shapes) if args.shapes else (grid.QUICK if args.quick else grid.FULL)
+        from .. import backends
+        backends.resolve(args.backend)
+    except (ValueError, NotImplementedError) as e:
+        p.error(str(e))
+
+    info = report.machine()
+    peak = timing.sgemm_peak()
+    rows = run(args.cell or ["lstm", "gru", "rnn"], shapes, args.backend, args.repeats,
+               with_torch=info["torch"] is not None and not args.no_torch)
+    text = report.header(info, args.backend, peak) + "\n" + report.table(rows, peak)
+    print(text)
+    if args.out:
+        os.makedirs(args.out, exist_ok=True)
+        with open(os.path.join(args.out, "table.txt"), "w") as f:
+            f.write(text + "\n")
+        report.write_json(os.path.join(args.out, "results.json"), info, peak,
+                          "fastrnn bench " + " ".join(argv), rows)
+        wrote_plot = report.plot(os.path.join(args.out, "ratio.png"), rows)
+        print(f"\nwrote {args.out}/table.txt, results.json" + (", ratio.png" if wrote_plot else
+              " (no plot: it needs matplotlib and torch timings)"))
+    return 0
