@@ -1,7 +1,7 @@
 """GRU forward sweep, CPU: phase 2 of kernels/cpu/layer.py, fused per step.
 
 Shapes: T steps, B batch, H hidden size; gate order r, z, n (torch's variant: the reset gate
-multiplies h W_hn^T + b_hn). Per step: one BLAS GEMM for h_{t-1} W_hh^T, then one fused loop
+multiplies h W_hn^T + b_hn). Per step: one BLAS GEMM for h_{t-1} W_hh^T (W_hh read transposed in place), then one fused loop
 over (b, j). The activations overwrite the input projection in place (our own buffer); the
 recurrent n-projection, which backward needs for dr, goes to hn_all.
 """
@@ -31,10 +31,10 @@ def gru_forward_row(a, q, bias, b_hn, h_prev, h, hn):
 
 
 @kernel
-def gru_forward_sweep(xp, w_hh_t, bias, b_hn, h0, reverse, save, y, hn_all):
+def gru_forward_sweep(xp, w_hh, bias, b_hn, h0, reverse, save, y, hn_all):
     """
     xp     (T, B, 3H) x W_ih^T; on return holds the activations r, z, n (if save)
-    w_hh_t (H, 3H)    W_hh transposed, C-contiguous
+    w_hh   (3H, H)    as stored (torch layout); used as w_hh.T, which BLAS reads without a copy
     bias   (3H,)      b_ih + (b_hr, b_hz, 0): everything that adds outside the reset gate
     b_hn   (H,)       the recurrent n bias, inside the reset gate
     h0     (B, H)     initial state
@@ -46,7 +46,7 @@ def gru_forward_sweep(xp, w_hh_t, bias, b_hn, h0, reverse, save, y, hn_all):
     for step in range(T):
         t = time_index(step, T, reverse)
         h_prev = state_before(y, h0, t, reverse)
-        np.dot(h_prev, w_hh_t, rec)
+        np.dot(h_prev, w_hh.T, rec)
         hn_t = hn_all[t] if save else hn_all[0]
         for b in range(B):
             gru_forward_row(xp[t, b], rec[b], bias, b_hn, h_prev[b], y[t, b], hn_t[b])

@@ -37,24 +37,23 @@ def forward(mode, x, state0, w_ih, w_hh, b_ih, b_hh, reverse=False, need_grad=Tr
     T, B, _ = x.shape
     H = w_hh.shape[1]
     xp = _project(x, w_ih)
-    w_hh_t = np.ascontiguousarray(w_hh.T)
     y = _empty((T, B, H), x.dtype)
     h0 = state0[0]
     saved_len = T if need_grad else 1   # buffers only backward reads shrink to one step
     if mode == "LSTM":
         c_all = _empty((saved_len, B, H), x.dtype)
-        c_n = lstm_forward_sweep(xp, w_hh_t, b_ih + b_hh, h0, state0[1], reverse, need_grad, y, c_all)
+        c_n = lstm_forward_sweep(xp, w_hh, b_ih + b_hh, h0, state0[1], reverse, need_grad, y, c_all)
         state_n = (y[0 if reverse else -1].copy(), c_n)
         extra = (c_all, state0[1])
     elif mode == "GRU":
         bias = b_ih.copy()
         bias[:2 * H] += b_hh[:2 * H]
         hn_all = _empty((saved_len, B, H), x.dtype)
-        gru_forward_sweep(xp, w_hh_t, bias, b_hh[2 * H:].copy(), h0, reverse, need_grad, y, hn_all)
+        gru_forward_sweep(xp, w_hh, bias, b_hh[2 * H:].copy(), h0, reverse, need_grad, y, hn_all)
         state_n = (y[0 if reverse else -1].copy(),)
         extra = (hn_all,)
     else:
-        rnn_forward_sweep(xp, w_hh_t, b_ih + b_hh, h0, reverse, mode == "RNN_RELU", y)
+        rnn_forward_sweep(xp, w_hh, b_ih + b_hh, h0, reverse, mode == "RNN_RELU", y)
         state_n = (y[0 if reverse else -1].copy(),)
         extra = ()
     if not need_grad:

@@ -1,7 +1,7 @@
 """LSTM forward sweep, CPU: phase 2 of kernels/cpu/layer.py, fused per step.
 
 Shapes: T steps, B batch, H hidden size; gate order i, f, g, o.
-Per step: one BLAS GEMM for h_{t-1} W_hh^T, then one fused loop over (b, j) that adds the
+Per step: one BLAS GEMM for h_{t-1} W_hh^T (W_hh read transposed in place), then one fused loop over (b, j) that adds the
 precomputed input projection and bias, applies the four activations, updates c and h, and
 stores what backward needs. The gate activations overwrite the input projection in place:
 that buffer is ours (made in phase 1) and is dead after this step.
@@ -34,10 +34,10 @@ def lstm_forward_row(a, r, bias, c, h):
 
 
 @kernel
-def lstm_forward_sweep(xp, w_hh_t, bias, h0, c0, reverse, save, y, c_all):
+def lstm_forward_sweep(xp, w_hh, bias, h0, c0, reverse, save, y, c_all):
     """
     xp     (T, B, 4H) x W_ih^T; on return holds the activations i, f, g, o (if save)
-    w_hh_t (H, 4H)    W_hh transposed, C-contiguous
+    w_hh   (4H, H)    as stored (torch layout); used as w_hh.T, which BLAS reads without a copy
     bias   (4H,)      b_ih + b_hh
     h0, c0 (B, H)     initial state
     y      (T, B, H)  out: h_t
@@ -50,7 +50,7 @@ def lstm_forward_sweep(xp, w_hh_t, bias, h0, c0, reverse, save, y, c_all):
     for step in range(T):
         t = time_index(step, T, reverse)
         h_prev = state_before(y, h0, t, reverse)
-        np.dot(h_prev, w_hh_t, rec)
+        np.dot(h_prev, w_hh.T, rec)
         for b in range(B):
             lstm_forward_row(xp[t, b], rec[b], bias, c[b], y[t, b])
         if save:

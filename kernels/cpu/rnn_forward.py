@@ -1,6 +1,6 @@
 """Elman RNN forward sweep (tanh or relu), CPU: phase 2 of kernels/cpu/layer.py, fused per step.
 
-Shapes: T steps, B batch, H hidden size. Per step: one BLAS GEMM for h_{t-1} W_hh^T, then one
+Shapes: T steps, B batch, H hidden size. Per step: one BLAS GEMM for h_{t-1} W_hh^T (W_hh read transposed in place), then one
 fused loop adding the input projection and bias and applying the nonlinearity. Backward needs
 only h_t, so nothing else is saved.
 """
@@ -27,10 +27,10 @@ def rnn_forward_row(a, q, bias, relu, h):
 
 
 @kernel
-def rnn_forward_sweep(xp, w_hh_t, bias, h0, reverse, relu, y):
+def rnn_forward_sweep(xp, w_hh, bias, h0, reverse, relu, y):
     """
     xp     (T, B, H) x W_ih^T
-    w_hh_t (H, H)    W_hh transposed, C-contiguous
+    w_hh   (H, H)    as stored (torch layout); used as w_hh.T, which BLAS reads without a copy
     bias   (H,)      b_ih + b_hh
     h0     (B, H)    initial state
     relu   bool      relu if true, else tanh
@@ -41,6 +41,6 @@ def rnn_forward_sweep(xp, w_hh_t, bias, h0, reverse, relu, y):
     for step in range(T):
         t = time_index(step, T, reverse)
         h_prev = state_before(y, h0, t, reverse)
-        np.dot(h_prev, w_hh_t, rec)
+        np.dot(h_prev, w_hh.T, rec)
         for b in range(B):
             rnn_forward_row(xp[t, b], rec[b], bias, relu, y[t, b])
