@@ -27,7 +27,7 @@ def _problem(side, cell, T, B, I, H):
     gy = rng.standard_normal((T, B, H), dtype=np.float32)
     if side == "torch":
         torch = pytest.importorskip("torch", reason="torch is the comparison side; pip install fastrnn[bench]")
-        module = {"lstm": torch.nn.LSTM, "gru": torch.nn.GRU, "rnn": torch.nn.RNN}[cell](I, H)
+        module = runners.torch_layer(cell, I, H)
         xt = torch.from_numpy(x).requires_grad_()
         gyt = torch.from_numpy(gy)
 

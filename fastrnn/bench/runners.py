@@ -18,13 +18,19 @@ def fastrnn_step(cell, T, B, I, H, backend, rng):
     return step, layer
 
 
+def torch_layer(cell, I, H):
+    """torch.nn.LSTM / GRU / RNN (I, H) for a cell name; ImportError without torch."""
+    import torch
+    return {"lstm": torch.nn.LSTM, "gru": torch.nn.GRU, "rnn": torch.nn.RNN}[cell](I, H)
+
+
 def torch_step(cell, T, B, I, H, layer, rng):
     """The same problem in torch (the same weights), or None without torch."""
     try:
         import torch
     except ImportError:
         return None
-    module = {"lstm": torch.nn.LSTM, "gru": torch.nn.GRU, "rnn": torch.nn.RNN}[cell](I, H)
+    module = torch_layer(cell, I, H)
     module.load_state_dict({k: torch.from_numpy(v) for k, v in layer.state_dict().items()})
     x = torch.from_numpy(rng.standard_normal((T, B, I), dtype=np.float32)).requires_grad_()
     gy = torch.from_numpy(rng.standard_normal((T, B, H), dtype=np.float32))

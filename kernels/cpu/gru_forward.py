@@ -1,9 +1,9 @@
 """GRU forward sweep, CPU: phase 2 of kernels/cpu/layer.py, fused per step.
 
 Shapes: T steps, B batch, H hidden size; gate order r, z, n (torch's variant: the reset gate
-multiplies h W_hn^T + b_hn). Per step: one BLAS GEMM for h_{t-1} W_hh^T (W_hh read transposed in place), then one fused loop
-over (b, j). The activations overwrite the input projection in place (our own buffer); the
-recurrent n-projection, which backward needs for dr, goes to hn_all.
+multiplies h W_hn^T + b_hn). Per step: one BLAS GEMM for h_{t-1} W_hh^T (W_hh read transposed in
+place), then one fused loop over (b, j). The activations overwrite the input projection in place
+(our own buffer); the recurrent n-projection, which backward needs for dr, goes to hn_all.
 """
 import numpy as np
 

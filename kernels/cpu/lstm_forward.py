@@ -1,10 +1,10 @@
 """LSTM forward sweep, CPU: phase 2 of kernels/cpu/layer.py, fused per step.
 
-Shapes: T steps, B batch, H hidden size; gate order i, f, g, o.
-Per step: one BLAS GEMM for h_{t-1} W_hh^T (W_hh read transposed in place), then one fused loop over (b, j) that adds the
-precomputed input projection and bias, applies the four activations, updates c and h, and
-stores what backward needs. The gate activations overwrite the input projection in place:
-that buffer is ours (made in phase 1) and is dead after this step.
+Shapes: T steps, B batch, H hidden size; gate order i, f, g, o. Per step: one BLAS GEMM for
+h_{t-1} W_hh^T (W_hh read transposed in place), then one fused loop over (b, j) that adds the
+precomputed input projection and bias, applies the four activations, updates c and h, and stores
+what backward needs. The gate activations overwrite the input projection in place: that buffer
+is ours (made in phase 1) and is dead after this step.
 """
 import numpy as np
 

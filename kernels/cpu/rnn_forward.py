@@ -1,8 +1,8 @@
 """Elman RNN forward sweep (tanh or relu), CPU: phase 2 of kernels/cpu/layer.py, fused per step.
 
-Shapes: T steps, B batch, H hidden size. Per step: one BLAS GEMM for h_{t-1} W_hh^T (W_hh read transposed in place), then one
-fused loop adding the input projection and bias and applying the nonlinearity. Backward needs
-only h_t, so nothing else is saved.
+Shapes: T steps, B batch, H hidden size. Per step: one BLAS GEMM for h_{t-1} W_hh^T (W_hh read
+transposed in place), then one fused loop adding the input projection and bias and applying the
+nonlinearity. Backward needs only h_t, so nothing else is saved.
 """
 import numpy as np
 
