@@ -73,4 +73,5 @@ def test_layer(benchmark, side, cell, passes, shape):
     benchmark(fn)
     flops = grid.flops(cell, T, B, I, H, passes)
     benchmark.extra_info["flops"] = flops
-    benchmark.extra_info["gflops"] = flops / benchmark.stats.stats.median / 1e9
+    if benchmark.stats:          # None under --benchmark-disable (a single untimed run)
+        benchmark.extra_info["gflops"] = flops / benchmark.stats.stats.median / 1e9
