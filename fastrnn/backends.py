@@ -10,6 +10,7 @@ NAMES = ("auto", "reference", "cpu", "cuda")
 _MODULES = {
     "reference": "fastrnn.reference.layer",
     "cpu": "fastrnn.kernels.cpu.layer",
+    "cuda": "fastrnn.kernels.cuda.layer",
 }
 
 
@@ -18,12 +19,22 @@ def resolve(name):
     if name not in NAMES:
         raise ValueError(f"backend must be one of {', '.join(map(repr, NAMES))}; got {name!r}")
     if name == "cuda":
-        raise NotImplementedError(
-            "backend='cuda' is not available in this version of fastrnn: the CUDA kernels are "
-            "not implemented yet. Use backend='cpu' (the default for numpy arrays).")
+        _check_cuda()
     return "cpu" if name == "auto" else name
 
 
 def get(name):
-    """The layer module of a backend (imported on first use: the CPU kernels pull in numba)."""
+    """The layer module of a backend (imported on first use: the kernels pull in numba)."""
     return importlib.import_module(_MODULES[resolve(name)])
+
+
+def _check_cuda():
+    try:
+        from numba import cuda
+        from numba.core import config
+    except ImportError as e:   # pragma: no cover - numba without its CUDA target
+        raise RuntimeError("backend='cuda' needs numba-cuda: pip install 'fastrnn[cuda]'") from e
+    if not (config.ENABLE_CUDASIM or cuda.is_available()):
+        raise RuntimeError(
+            "backend='cuda' found no usable CUDA GPU (numba.cuda.is_available() is False); "
+            "install the driver and 'fastrnn[cuda]', or set NUMBA_ENABLE_CUDASIM=1 for the simulator")

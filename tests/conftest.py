@@ -1,12 +1,17 @@
-import numpy as np
-import pytest
+import os
+
+# CUDA kernels run on numba's simulator unless the caller asks for the GPU
+# (bench/gpu_suite.sh sets NUMBA_ENABLE_CUDASIM=0). Read once, when numba.cuda is first imported.
+os.environ.setdefault("NUMBA_ENABLE_CUDASIM", "1")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
 
 
 @pytest.fixture
 def rng(request):
     """Fresh random inputs every run; the seed is printed so a failure can be replayed
     (FASTRNN_TEST_SEED=<seed> pins it)."""
-    import os
     seed = int(os.environ.get("FASTRNN_TEST_SEED", np.random.SeedSequence().entropy % 2**63))
     print(f"{request.node.nodeid}: FASTRNN_TEST_SEED={seed}")
     return np.random.default_rng(seed)
@@ -21,3 +26,10 @@ def poison_kernel_outputs(monkeypatch):
         return np.full(shape, np.nan, dtype=dtype)
 
     monkeypatch.setattr(layer, "_empty", nan_empty)
+    try:
+        from fastrnn.kernels.cuda import layer as cuda_layer
+    except ImportError:      # numba-cuda not installed: the CUDA tests say so themselves
+        return
+    from numba import cuda
+
+    monkeypatch.setattr(cuda_layer, "_empty", lambda shape, dtype: cuda.to_device(nan_empty(shape, dtype)))

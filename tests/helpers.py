@@ -67,3 +67,14 @@ def assert_close64(got, ref64, rtol=1e-12):
         scale = max(1.0, float(np.abs(ref64[name]).max()))
         err = float(np.abs(got[name] - ref64[name]).max())
         assert np.isfinite(err) and err <= rtol * scale, f"{name}: error {err:.3g} > {rtol * scale:.3g}"
+
+
+def assert_inference_matches_training(p, backend):
+    """need_grad=False may keep less of what backward needs; the outputs must not change."""
+    kw = dict(num_layers=p["num_layers"], bidirectional=p["bidirectional"], backend=backend, dtype="float64")
+    y1, s1, ctx1 = functional.forward(p["mode"], p["x"], p["hx"], p["weights"], need_grad=True, **kw)
+    y2, s2, ctx2 = functional.forward(p["mode"], p["x"], p["hx"], p["weights"], need_grad=False, **kw)
+    assert ctx1 is not None and ctx2 is None
+    np.testing.assert_array_equal(y1, y2)
+    for a, b in zip(s1, s2):
+        np.testing.assert_array_equal(a, b)

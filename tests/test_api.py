@@ -104,8 +104,6 @@ def test_common_mistakes_raise_clear_errors():
         m.backward(np.zeros((5, 2, 3)))
     with pytest.raises(ValueError, match="backend"):
         fastrnn.LSTM(3, 4, backend="gpu")
-    with pytest.raises(NotImplementedError, match="cuda"):
-        fastrnn.LSTM(3, 4, backend="cuda")
     with pytest.raises(ValueError, match="nonlinearity"):
         fastrnn.RNN(3, 4, nonlinearity="sigmoid")
     with pytest.raises(TypeError, match="dtype"):

@@ -2,7 +2,8 @@
 upstream gradients. float64 tightly; float32 under the tolerance rule (helpers.py)."""
 import numpy as np
 import pytest
-from helpers import MODES, assert_close64, assert_within_rule, make_problem, run
+from helpers import (MODES, assert_close64, assert_inference_matches_training, assert_within_rule,
+                     make_problem, run)
 
 SHAPES = {
     # name: (T, B, I, H, extra options) -- each odd shape carries its reason
@@ -48,13 +49,5 @@ def test_cpu_float32_longer_sequence(rng, mode):
 
 @pytest.mark.parametrize("mode", MODES)
 def test_inference_forward_matches_training_forward(rng, mode):
-    # need_grad=False keeps only one step of what backward needs; outputs must not change.
-    from fastrnn import functional
-    p = make_problem(rng, mode, T=6, B=2, I=3, H=5, bidirectional=True)
-    kw = dict(bidirectional=True, backend="cpu", dtype="float64")
-    y1, s1, ctx1 = functional.forward(mode, p["x"], p["hx"], p["weights"], need_grad=True, **kw)
-    y2, s2, ctx2 = functional.forward(mode, p["x"], p["hx"], p["weights"], need_grad=False, **kw)
-    assert ctx1 is not None and ctx2 is None
-    np.testing.assert_array_equal(y1, y2)
-    for a, b in zip(s1, s2):
-        np.testing.assert_array_equal(a, b)
+    # need_grad=False keeps only one step of what backward needs.
+    assert_inference_matches_training(make_problem(rng, mode, T=6, B=2, I=3, H=5, bidirectional=True), "cpu")

@@ -26,13 +26,25 @@ def run(cells, shapes, backend="cpu", repeats=5, with_torch=True, progress=sys.s
                   end="", file=progress, flush=True)
         ours, layer = runners.fastrnn_step(cell, T, B, I, H, backend, rng)
         first = timing.timed(ours)            # numba compiles on first use
-        theirs = runners.torch_step(cell, T, B, I, H, layer, rng) if with_torch else None
+        device = "cuda" if backend == "cuda" else "cpu"
+        theirs = runners.torch_step(cell, T, B, I, H, layer, rng, device) if with_torch else None
         t_ours, t_theirs = timing.compare(ours, theirs, repeats)
         rows.append(dict(cell=cell, T=T, B=B, I=I, H=H, flops=grid.flops(cell, T, B, I, H),
-                         fastrnn_s=t_ours, torch_s=t_theirs, first_call_s=first))
+                         fastrnn_s=t_ours, torch_s=t_theirs, first_call_s=first,
+                         plan=_cuda_plan() if backend == "cuda" else None))
     if progress:
         print("\r" + " " * 79 + "\r", end="", file=progress)
     return rows
+
+
+def _simulator():
+    from fastrnn.kernels.cuda.runtime import SIMULATOR
+    return SIMULATOR
+
+
+def _cuda_plan():
+    from fastrnn.kernels.cuda import dispatch
+    return str(dispatch.last_plan)
 
 
 def main(argv=None):
@@ -49,14 +61,16 @@ def main(argv=None):
     if args.repeats < 1:
         p.error("--repeats must be at least 1")
     try:
-        shapes = grid.parse_shapes(args.shapes) if args.shapes else (grid.QUICK if args.quick else grid.FULL)
+        gpu = args.backend == "cuda"
+        quick, full = (grid.GPU_QUICK, grid.GPU_FULL) if gpu else (grid.QUICK, grid.FULL)
+        shapes = grid.parse_shapes(args.shapes) if args.shapes else (quick if args.quick else full)
         from .. import backends
-        backends.resolve(args.backend)
-    except (ValueError, NotImplementedError) as e:
+        backends.get(args.backend)
+    except (ValueError, RuntimeError) as e:
         p.error(str(e))
 
     info = report.machine()
-    peak = timing.sgemm_peak()
+    peak = timing.sgemm_peak_gpu() if gpu and not _simulator() else timing.sgemm_peak()
     rows = run(args.cell or ["lstm", "gru", "rnn"], shapes, args.backend, args.repeats,
                with_torch=info["torch"] is not None and not args.no_torch)
     text = report.header(info, args.backend, peak) + "\n" + report.table(rows, peak)

@@ -20,6 +20,10 @@ H_VALUES = (128, 256, 512, 1024)      # I = H throughout
 FULL = [(T, B, H, H) for T, B, H in itertools.product(T_VALUES, B_VALUES, H_VALUES)]
 QUICK = [(100, B, 256, 256) for B in (1, 8, 32)] + [(100, 32, 512, 512)]
 
+# GPU (backend cuda): where persistent kernels should win (B <= 8) and where cuDNN is strong.
+GPU_FULL = [(100, B, H, H) for H in (256, 1024) for B in (1, 8, 64, 256)]
+GPU_QUICK = [(100, B, 256, 256) for B in (1, 64)]
+
 
 def flops(cell, T, B, I, H, passes="forward+backward"):
     return PASSES[passes] * T * B * GATES[cell] * H * (I + H)

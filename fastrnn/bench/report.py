@@ -19,7 +19,12 @@ def machine():
     import numba
     info = {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(),
             "numpy": np.__version__, "numba": numba.__version__, "fastrnn": fastrnn.__version__,
-            "gpu": None, "torch": None}
+            "gpu": None, "torch": None, "cupy": None}
+    try:
+        import cupy
+        info["cupy"] = cupy.__version__
+    except ImportError:
+        pass
     try:
         import torch
         info["torch"] = torch.__version__
@@ -42,7 +47,8 @@ def table(rows, peak):
     out = []
     for cell in dict.fromkeys(r["cell"] for r in rows):
         head = (f"{cell.upper():5} {'T':>4} {'B':>4} {'I':>5} {'H':>5} {'fastrnn ms':>11} {'torch ms':>9} "
-                f"{'ratio':>6} {'GFLOP/s':>8} {'% peak':>6} {'1st call s':>10}")
+                f"{'ratio':>6} {'GFLOP/s':>8} {'% peak':>6} {'1st call s':>10}"
+                + ("  kernel" if any(r.get("plan") for r in rows) else ""))
         out += ["", head, "-" * len(head)]
         for r in (r for r in rows if r["cell"] == cell):
             ours = r["fastrnn_s"]
@@ -50,7 +56,8 @@ def table(rows, peak):
             torch_ms = f"{r['torch_s'] * 1e3:9.2f}" if r["torch_s"] else f"{'-':>9}"
             ratio = f"{r['torch_s'] / ours:6.2f}" if r["torch_s"] else f"{'-':>6}"
             out.append(f"{'':5} {r['T']:4d} {r['B']:4d} {r['I']:5d} {r['H']:5d} {ours * 1e3:11.2f} {torch_ms} "
-                       f"{ratio} {gflops:8.1f} {100 * gflops / peak:6.0f} {r['first_call_s']:10.2f}")
+                       f"{ratio} {gflops:8.1f} {100 * gflops / peak:6.0f} {r['first_call_s']:10.2f}"
+                       + (f"  {r['plan'].split()[0].rstrip(':')}" if r.get("plan") else ""))
     return "\n".join(out)
 
 

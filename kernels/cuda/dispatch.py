@@ -1,0 +1,81 @@
+"""Which phase-2 strategy runs a sweep, and with what launch configuration.
+
+    persistent   one cooperative launch for all T steps; W_hh lives in shared memory, split over
+                 blocks by hidden unit. Wins when per-step launches dominate: small batch.
+    step         per step a cuBLAS GEMM plus one pointwise launch. Always possible; wins at
+                 large batch, where the GEMM dominates and cuBLAS tiles it better.
+
+The persistent kernel needs every block resident at once (a cooperative grid) and each block's
+rows of W_hh in shared memory (G * H * itemsize bytes per hidden unit, at most SHARED_LIMIT per
+block). The plan says which strategy it chose and why; `last_plan` keeps the latest one for
+benchmarks and debugging, and FASTRNN_CUDA_STRATEGY=step|persistent forces one (the tests and the
+benchmarks use it to run both).
+"""
+import os
+from dataclasses import dataclass
+
+from .runtime import SIMULATOR
+
+SHARED_LIMIT = 48 * 1024       # dynamic shared memory a block gets without an opt-in
+PERSISTENT_MAX_BATCH = 32      # above it the per-step GEMM dominates (to calibrate on a GPU)
+PERSISTENT_THREADS = 128
+SIM_PERSISTENT_THREADS = 4     # the simulator runs one thread per Python thread
+STRATEGIES = ("auto", "step", "persistent")
+
+
+@dataclass(frozen=True)
+class Plan:
+    strategy: str          # "step" or "persistent"
+    blocks: int            # persistent: blocks in the cooperative grid
+    threads: int           # persistent: threads per block
+    units_per_block: int   # persistent: hidden units each block owns
+    shared_bytes: int      # persistent: dynamic shared memory per block
+    reason: str
+
+    def __str__(self):
+        if self.strategy == "step":
+            return f"step launch ({self.reason})"
+        return (f"persistent: {self.blocks} blocks x {self.threads} threads, {self.units_per_block} "
+                f"hidden units and {self.shared_bytes} B of W_hh per block ({self.reason})")
+
+
+last_plan = None
+
+
+def choose(G, B, H, itemsize, cooperative_limit, forced=None):
+    """The plan for one sweep. cooperative_limit(threads, shared_bytes) -> the most blocks that
+    can be co-resident for the persistent kernel (the device's answer, or 1 on the simulator)."""
+    global last_plan
+    forced = forced or os.environ.get("FASTRNN_CUDA_STRATEGY", "auto")
+    if forced not in STRATEGIES:
+        raise ValueError(f"FASTRNN_CUDA_STRATEGY must be one of {', '.join(STRATEGIES)}; got {forced!r}")
+    last_plan = plan = _choose(G, B, H, itemsize, cooperative_limit, forced)
+    if forced == "persistent" and plan.strategy != "persistent":
+        raise ValueError(f"the persistent kernel was asked for but cannot run this shape: {plan.reason}")
+    return plan
+
+
+def _step(reason):
+    return Plan("step", 0, 0, 0, 0, reason)
+
+
+def _choose(G, B, H, itemsize, cooperative_limit, forced):
+    if forced == "step":
+        return _step("forced by FASTRNN_CUDA_STRATEGY")
+    if forced == "auto" and B > PERSISTENT_MAX_BATCH:
+        return _step(f"batch {B} > {PERSISTENT_MAX_BATCH}")
+    per_unit = G * H * itemsize
+    most_units = SHARED_LIMIT // per_unit
+    if most_units == 0:
+        return _step(f"one hidden unit's W_hh rows ({per_unit} B) exceed {SHARED_LIMIT} B of shared memory")
+    threads = SIM_PERSISTENT_THREADS if SIMULATOR else PERSISTENT_THREADS
+    # Fewer units per block means more blocks working; the co-residency limit caps the blocks.
+    # Asking with the largest shared size a plan could use keeps the answer conservative.
+    limit = cooperative_limit(threads, min(H, most_units) * per_unit)
+    units = max(-(-H // max(limit, 1)), 1)
+    if units > most_units:
+        return _step(f"{H} hidden units need more than the {limit} co-resident blocks "
+                     f"of at most {most_units} units each")
+    blocks = -(-H // units)
+    reason = "forced by FASTRNN_CUDA_STRATEGY" if forced == "persistent" else f"batch {B} <= {PERSISTENT_MAX_BATCH}"
+    return Plan("persistent", blocks, threads, units, units * per_unit, reason)

@@ -1,0 +1,169 @@
+"""One layer, one direction, CUDA: the three phases around the fused sweeps.
+
+    1. input projection  Xp = X W_ih^T, one GEMM over all T*B rows               (blas.py)
+    2. recurrent sweep   step launch or persistent, as dispatch.py chooses         (sweep.py + cells)
+    3. weight gradients  dW_ih = dG^T X, dW_hh = dG^T H_prev, dX = dG W_ih, db = sum dG  (blas.py)
+
+Same contract as fastrnn/reference/layer.py (which it is tested against):
+    forward(mode, x, state0, w_ih, w_hh, b_ih, b_hh, reverse, need_grad) -> y, state_n, saved
+    backward(saved, dy, dstate_n) -> dx, dstate0, (dw_ih, dw_hh, db_ih, db_hh)
+Arrays are numpy (copied to the device and the results back) or numba device arrays (used in
+place; results stay on the device). Shapes: T steps, B batch, I input, H hidden, G gates;
+all C-contiguous and of one dtype (float32 or float64).
+"""
+import numpy as np
+from numba import cuda
+
+from . import dispatch
+from .blas import column_sum, matmul
+from .elementwise import add_into, combine_bias, copy_into, fill
+from .gru_backward import gru_backward_persistent, gru_backward_step
+from .gru_forward import gru_forward_persistent, gru_forward_step
+from .lstm_backward import lstm_backward_persistent, lstm_backward_step
+from .lstm_forward import lstm_forward_persistent, lstm_forward_step
+from .rnn_backward import (rnn_relu_backward_persistent, rnn_relu_backward_step,
+                           rnn_tanh_backward_persistent, rnn_tanh_backward_step)
+from .rnn_forward import (rnn_relu_forward_persistent, rnn_relu_forward_step,
+                          rnn_tanh_forward_persistent, rnn_tanh_forward_step)
+from .launch import grid_for
+from .runtime import SIMULATOR
+
+# mode -> (G, forward step kernel, forward persistent factory, backward step, backward persistent)
+KERNELS = {
+    "LSTM": (4, lstm_forward_step, lstm_forward_persistent, lstm_backward_step, lstm_backward_persistent),
+    "GRU": (3, gru_forward_step, gru_forward_persistent, gru_backward_step, gru_backward_persistent),
+    "RNN_TANH": (1, rnn_tanh_forward_step, rnn_tanh_forward_persistent,
+                 rnn_tanh_backward_step, rnn_tanh_backward_persistent),
+    "RNN_RELU": (1, rnn_relu_forward_step, rnn_relu_forward_persistent,
+                 rnn_relu_backward_step, rnn_relu_backward_persistent),
+}
+
+
+def _empty(shape, dtype):
+    # Every kernel output is allocated here; the tests swap in a NaN-filled allocator, so an
+    # element a kernel forgets to write cannot pass unnoticed.
+    return cuda.device_array(shape, dtype=dtype)
+
+
+def _on_device(a):
+    return cuda.to_device(np.ascontiguousarray(a)) if isinstance(a, np.ndarray) else a
+
+
+def _cooperative_limit(kernel, args):
+    """How many blocks of the persistent kernel can be co-resident (the simulator: one, since it
+    runs blocks one after another and a multi-block grid.sync() would be silently wrong)."""
+    if SIMULATOR:
+        return lambda threads, shared: 1
+
+    def limit(threads, shared):
+        specialized = kernel.specialize(*args)
+        compiled = next(iter(specialized.overloads.values()))
+        return compiled.max_cooperative_grid_blocks(threads, shared)
+
+    return limit
+
+
+def _plan(mode, B, H, dtype, kernel, args):
+    return dispatch.choose(KERNELS[mode][0], B, H, np.dtype(dtype).itemsize, _cooperative_limit(kernel, args))
+
+
+def forward(mode, x, state0, w_ih, w_hh, b_ih, b_hh, reverse=False, need_grad=True):
+    on_host = isinstance(x, np.ndarray)
+    x, w_ih, w_hh, b_ih, b_hh = map(_on_device, (x, w_ih, w_hh, b_ih, b_hh))
+    state0 = tuple(map(_on_device, state0))
+    T, B, I = x.shape
+    GH, H = w_hh.shape
+    dt = x.dtype
+    G, fwd_step, fwd_persistent, _, _ = KERNELS[mode]
+
+    xp = _empty((T, B, GH), dt)                 # phase 1; then the saved activations
+    matmul(x.reshape(T * B, I), w_ih, xp.reshape(T * B, GH), trans_b=True)
+    bias = combine_bias(b_ih, b_hh, H if mode == "GRU" else 0, _empty((GH,), dt))
+    aux = b_hh[2 * H:] if mode == "GRU" else bias   # GRU: b_hn, added inside the reset gate
+    y = _empty((T, B, H), dt)
+    h0 = state0[0]
+    # The second state sequence: LSTM c_t, GRU hn_t (what its backward reads); RNN none.
+    s_all = _empty((T, B, H), dt) if mode in ("LSTM", "GRU") else y
+    s0 = state0[1] if mode == "LSTM" else h0
+    args = (xp, bias, aux, h0, s0, y, s_all, s_all)
+
+    persistent = fwd_persistent(dt)
+    q = _empty((B, GH), dt)
+    p_args = (reverse, 1, w_hh, xp, q) + args[1:]
+    plan = _plan(mode, B, H, dt, persistent, p_args)
+    if plan.strategy == "persistent":
+        persistent[plan.blocks, plan.threads, 0, plan.shared_bytes](
+            reverse, plan.units_per_block, w_hh, xp, q, *args[1:])
+    else:
+        blocks, threads = grid_for(B * H)
+        for step in range(T):
+            t = T - 1 - step if reverse else step
+            tp = t + 1 if reverse else t - 1
+            matmul(h0 if step == 0 else y[tp], w_hh, q, trans_b=True)
+            fwd_step[blocks, threads](t, tp, step == 0, xp, q, *args[1:])
+
+    last = 0 if reverse else T - 1
+    state_n = (copy_into(_empty((B, H), dt), y[last]),)
+    if mode == "LSTM":
+        state_n += (copy_into(_empty((B, H), dt), s_all[last]),)
+    saved = None
+    if need_grad:
+        saved = (mode, plan, on_host, reverse, x, h0, s0, w_ih, w_hh,
+                 y if mode.startswith("RNN") else xp, s_all, y)
+    if on_host:
+        y = y.copy_to_host()
+        state_n = tuple(s.copy_to_host() for s in state_n)
+    return y, state_n, saved
+
+
+def backward(saved, dy, dstate_n):
+    mode, plan, on_host, reverse, x, h0, s0, w_ih, w_hh, a_all, s_all, y = saved
+    dy = _on_device(dy)
+    T, B, I = x.shape
+    GH, H = w_hh.shape
+    dt = x.dtype
+    _, _, _, bwd_step, bwd_persistent = KERNELS[mode]
+
+    dh = copy_into(_empty((B, H), dt), _on_device(dstate_n[0]))  # recurrent gradient of h_t
+    if mode == "LSTM":
+        carry = copy_into(_empty((B, H), dt), _on_device(dstate_n[1]))   # dc
+    elif mode == "GRU":
+        carry = fill(_empty((B, H), dt), 0)                           # the z * dh path
+    else:
+        carry = dh                                                    # unused
+    dgi = _empty((T, B, GH), dt)
+    dgr = _empty((T, B, GH), dt) if mode == "GRU" else dgi
+    args = (a_all, s_all, s0, y, h0, dy, dh, carry, dgi, dgr)
+
+    if plan.strategy == "persistent":
+        bwd_persistent(dt)[plan.blocks, plan.threads, 0, plan.shared_bytes](
+            reverse, plan.units_per_block, w_hh, *args)
+    else:
+        blocks, threads = grid_for(B * H)
+        for step in range(T):
+            t = step if reverse else T - 1 - step
+            first = t == (T - 1 if reverse else 0)
+            tp = t + 1 if reverse else t - 1
+            bwd_step[blocks, threads](t, tp, first, *args)
+            matmul(dgr[t], w_hh, dh)
+    dstate0 = (add_into(dh, carry),) if mode == "GRU" else (dh,)
+    if mode == "LSTM":
+        dstate0 += (carry,)
+
+    # phase 3
+    dgi2 = dgi.reshape(T * B, GH)
+    dgr2 = dgr.reshape(T * B, GH)
+    dx = matmul(dgi2, w_ih, _empty((T * B, I), dt)).reshape(T, B, I)
+    dw_ih = matmul(dgi2, x.reshape(T * B, I), _empty((GH, I), dt), trans_a=True)
+    first, rest, prev = (T - 1, slice(0, T - 1), slice(1, T)) if reverse else (0, slice(1, T), slice(0, T - 1))
+    dw_hh = matmul(dgr[first], h0, _empty((GH, H), dt), trans_a=True)
+    if T > 1:
+        matmul(dgr[rest].reshape((T - 1) * B, GH), y[prev].reshape((T - 1) * B, H), dw_hh,
+               trans_a=True, accumulate=True)
+    db_ih = column_sum(dgi2, _empty((GH,), dt))
+    db_hh = column_sum(dgr2, _empty((GH,), dt))
+    out = (dx, dstate0, (dw_ih, dw_hh, db_ih, db_hh))
+    if on_host:
+        out = (dx.copy_to_host(), tuple(s.copy_to_host() for s in dstate0),
+               tuple(g.copy_to_host() for g in out[2]))
+    return out

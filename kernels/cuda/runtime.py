@@ -1,0 +1,26 @@
+"""What the CUDA code needs to know about where it runs: a real GPU or numba's simulator.
+
+The simulator (NUMBA_ENABLE_CUDASIM=1) runs each thread as a Python thread, blocks one after
+another, so a grid-wide barrier with more than one block is silently wrong there: the
+dispatcher keeps persistent kernels to one block on it.
+"""
+from numba import cuda
+from numba.core import config
+
+SIMULATOR = bool(config.ENABLE_CUDASIM)
+
+
+def available():
+    """True if CUDA kernels can run here (a GPU with a driver, or the simulator)."""
+    return SIMULATOR or cuda.is_available()
+
+
+def cupy_or_none():
+    """CuPy (cuBLAS GEMMs) when it is installed and a real GPU is in use, else None."""
+    if SIMULATOR:
+        return None
+    try:
+        import cupy
+    except ImportError:
+        return None
+    return cupy

@@ -1,0 +1,104 @@
+"""CUDA kernels against the reference: both strategies, every cell, odd shapes, several launch
+configurations, random upstream gradients, NaN-poisoned outputs (conftest.py).
+
+On the simulator (the default here, see conftest.py) the shapes are tiny and the persistent
+kernel runs as one block, since the simulator runs blocks one after another and a multi-block
+grid.sync() would be silently wrong there. With NUMBA_ENABLE_CUDASIM=0 on a GPU
+(bench/gpu_suite.sh) the realistic shapes below run too, multi-block persistent grids included.
+"""
+import numpy as np
+import pytest
+from helpers import (MODES, assert_close64, assert_inference_matches_training, assert_within_rule,
+                     make_problem, run)
+
+from fastrnn.kernels.cuda import dispatch, launch
+from fastrnn.kernels.cuda.runtime import SIMULATOR
+
+SHAPES = {
+    # name: (T, B, I, H, extra options) -- each odd shape carries its reason
+    "base":          (3, 2, 4, 7, {}),
+    "T=1":           (1, 3, 4, 5, {}),                        # no recurrence: h0 only feeds step 0
+    "H=1":           (3, 2, 3, 1, {}),                        # gate blocks one element apart
+    "H=33":          (2, 2, 3, 33, {}),                       # one past a warp
+    "B=1":           (4, 1, 3, 6, {}),                        # one sequence: GEMV per step
+    "2layers-bidir": (2, 2, 3, 4, dict(num_layers=2, bidirectional=True)),   # reverse sweeps, input 2H
+    "no-bias":       (3, 2, 3, 5, dict(bias=False)),
+}
+if not SIMULATOR:
+    SHAPES.update({
+        "H=256 B=8":   (50, 8, 256, 256, {}),                 # persistent, many blocks
+        "H=1024 B=1":  (20, 1, 512, 1024, {}),                # persistent, the most blocks
+        "H=300 B=64":  (20, 64, 128, 300, dict(bidirectional=True)),   # step launch by default
+    })
+STRATEGIES = ["step", "persistent"]
+
+
+@pytest.fixture(params=STRATEGIES)
+def strategy(request, monkeypatch):
+    monkeypatch.setenv("FASTRNN_CUDA_STRATEGY", request.param)
+    return request.param
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("shape", list(SHAPES))
+@pytest.mark.parametrize("mode", MODES)
+def test_cuda_matches_reference(rng, mode, shape, dtype, strategy):
+    # float64: the same math in another order, to 1e-12; float32: the tolerance rule.
+    T, B, I, H, opts = SHAPES[shape]
+    p = make_problem(rng, mode, T, B, I, H, **opts)
+    got = run(p, "cuda", dtype)
+    assert dispatch.last_plan is not None and dispatch.last_plan.strategy == strategy
+    if dtype == "float64":
+        assert_close64(got, run(p, "reference", np.float64))
+    else:
+        assert_within_rule(got, run(p, "reference", np.float64), run(p, "reference", np.float32))
+
+
+@pytest.mark.parametrize("grid", [(1, 1), (3, 5), (4, 32)])
+@pytest.mark.parametrize("mode", ["LSTM", "GRU"])
+def test_step_launch_any_grid(rng, monkeypatch, mode, grid):
+    # Grid-stride kernels: one thread doing everything, odd counts, more threads than work.
+    monkeypatch.setattr(launch, "SIM_GRID", grid)
+    monkeypatch.setenv("FASTRNN_CUDA_STRATEGY", "step")
+    p = make_problem(rng, mode, 3, 2, 3, 5, bidirectional=True)
+    assert_close64(run(p, "cuda", np.float64), run(p, "reference", np.float64))
+
+
+@pytest.mark.parametrize("threads", [1, 3, 16])
+@pytest.mark.parametrize("mode", ["LSTM", "GRU"])
+def test_persistent_any_block_size(rng, monkeypatch, mode, threads):
+    # Block-stride loops inside the persistent kernel: fewer and more threads than work items.
+    monkeypatch.setattr(dispatch, "SIM_PERSISTENT_THREADS", threads)
+    monkeypatch.setattr(dispatch, "PERSISTENT_THREADS", max(threads, 32))
+    monkeypatch.setenv("FASTRNN_CUDA_STRATEGY", "persistent")
+    p = make_problem(rng, mode, 3, 2, 3, 5, bidirectional=True)
+    assert_close64(run(p, "cuda", np.float64), run(p, "reference", np.float64))
+    assert dispatch.last_plan.strategy == "persistent"
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_inference_forward_matches_training_forward(rng, mode, strategy):
+    assert_inference_matches_training(make_problem(rng, mode, T=3, B=2, I=3, H=4, bidirectional=True), "cuda")
+
+
+def test_device_arrays_stay_on_device(rng):
+    # numba device arrays in -> device arrays out, same values as the numpy path.
+    from numba import cuda
+
+    from fastrnn.kernels.cuda import layer
+    p = make_problem(rng, "LSTM", 3, 2, 4, 5)
+    w = p["weights"]
+    host = (p["x"], (p["hx"][0][0], p["hx"][1][0]), w["weight_ih_l0"], w["weight_hh_l0"],
+            w["bias_ih_l0"], w["bias_hh_l0"])
+    y_h, st_h, sv_h = layer.forward("LSTM", *host)
+    dev = (cuda.to_device(host[0]), tuple(map(cuda.to_device, host[1]))) + tuple(map(cuda.to_device, host[2:]))
+    y_d, st_d, sv_d = layer.forward("LSTM", *dev)
+    assert not isinstance(y_d, np.ndarray) and all(not isinstance(s, np.ndarray) for s in st_d)
+    np.testing.assert_array_equal(y_d.copy_to_host(), y_h)
+    dy = p["grad_y"][:, :, :5]
+    ds = (p["grad_hx"][0][0], p["grad_hx"][1][0])
+    dx_h, _, g_h = layer.backward(sv_h, dy, ds)
+    dx_d, _, g_d = layer.backward(sv_d, cuda.to_device(dy), tuple(map(cuda.to_device, ds)))
+    np.testing.assert_array_equal(dx_d.copy_to_host(), dx_h)
+    for a, b in zip(g_d, g_h):
+        np.testing.assert_array_equal(a.copy_to_host(), b)
