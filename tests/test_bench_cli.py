@@ -80,7 +80,7 @@ def test_cli_cuda_without_a_gpu_says_so():
     import os
     import subprocess
     import sys
-    env = dict(os.environ, NUMBA_ENABLE_CUDASIM="0")
+    env = dict(os.environ, NUMBA_ENABLE_CUDASIM="0", CUDA_VISIBLE_DEVICES="")   # hides a GPU if any
     r = subprocess.run([sys.executable, "-m", "fastrnn", "bench", "--backend", "cuda"],
                        capture_output=True, text=True, env=env)
     assert r.returncode == 2 and "no usable CUDA GPU" in r.stderr, r.stderr

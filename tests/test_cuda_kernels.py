@@ -15,7 +15,7 @@ from fastrnn.kernels.cuda import blas, dispatch, launch
 @pytest.mark.parametrize("trans_a,trans_b,accumulate", [(False, False, False), (True, False, True),
                                                         (False, True, False), (True, True, True)])
 def test_matmul_matches_numpy(rng, monkeypatch, grid, trans_a, trans_b, accumulate):
-    monkeypatch.setattr(launch, "SIM_GRID", grid)
+    monkeypatch.setattr(launch, "FORCED_GRID", grid)
     M, K, N = 5, 3, 7                         # all different, so a swapped index fails
     a = rng.standard_normal((K, M) if trans_a else (M, K))
     b = rng.standard_normal((N, K) if trans_b else (K, N))

@@ -58,7 +58,7 @@ def test_cuda_matches_reference(rng, mode, shape, dtype, strategy):
 @pytest.mark.parametrize("mode", ["LSTM", "GRU"])
 def test_step_launch_any_grid(rng, monkeypatch, mode, grid):
     # Grid-stride kernels: one thread doing everything, odd counts, more threads than work.
-    monkeypatch.setattr(launch, "SIM_GRID", grid)
+    monkeypatch.setattr(launch, "FORCED_GRID", grid)
     monkeypatch.setenv("FASTRNN_CUDA_STRATEGY", "step")
     p = make_problem(rng, mode, 3, 2, 3, 5, bidirectional=True)
     assert_close64(run(p, "cuda", np.float64), run(p, "reference", np.float64))
@@ -69,7 +69,7 @@ def test_step_launch_any_grid(rng, monkeypatch, mode, grid):
 def test_persistent_any_block_size(rng, monkeypatch, mode, threads):
     # Block-stride loops inside the persistent kernel: fewer and more threads than work items.
     monkeypatch.setattr(dispatch, "SIM_PERSISTENT_THREADS", threads)
-    monkeypatch.setattr(dispatch, "PERSISTENT_THREADS", max(threads, 32))
+    monkeypatch.setattr(dispatch, "PERSISTENT_THREADS", threads)
     monkeypatch.setenv("FASTRNN_CUDA_STRATEGY", "persistent")
     p = make_problem(rng, mode, 3, 2, 3, 5, bidirectional=True)
     assert_close64(run(p, "cuda", np.float64), run(p, "reference", np.float64))

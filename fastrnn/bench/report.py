@@ -37,7 +37,9 @@ def machine():
 
 def header(info, backend, peak):
     return (f"fastrnn {info['fastrnn']} (backend {backend}) | {info['cpu']}, {info['cores']} cores | "
-            f"GPU: {info['gpu'] or 'none'} | numba {info['numba']} | torch {info['torch'] or 'not installed'}\n"
+            f"GPU: {info['gpu'] or 'none'} | numba {info['numba']} | torch {info['torch'] or 'not installed'}"
+            + (f" | cupy {info.get('cupy') or 'not installed (GEMMs on the fallback kernel)'}" if backend == "cuda" else "")
+            + "\n"
             f"measured sgemm peak {peak:.0f} GFLOP/s | forward+backward, float32, medians | "
             "ratio = torch / fastrnn (> 1: fastrnn faster)")
 

@@ -56,8 +56,8 @@ def _cooperative_limit(kernel, args):
         return lambda threads, shared: 1
 
     def limit(threads, shared):
-        specialized = kernel.specialize(*args)
-        compiled = next(iter(specialized.overloads.values()))
+        # Compiling for these argument types is what the launch would do first; it is cached.
+        compiled = kernel.compile(tuple(kernel.typeof_pyval(a) for a in args))
         return compiled.max_cooperative_grid_blocks(threads, shared)
 
     return limit

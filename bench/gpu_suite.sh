@@ -1,0 +1,143 @@
+#!/usr/bin/env bash
+# The GPU suite, in one call: tests on the real GPU, compute-sanitizer on the kernels, and the
+# benchmark against torch/cuDNN, with every result written under one folder.
+#
+#   bench/gpu_suite.sh [--dry-run] [--out DIR] [STAGE ...]
+#
+# STAGEs, in order (default: all): env ptx tests sanitize bench
+#   env       device, driver, versions, commit          -> env.txt
+#   ptx       every kernel compiled for the device's compute capability (NVVM) -> ptx.log
+#   tests     the whole test suite with NUMBA_ENABLE_CUDASIM=0: realistic shapes and
+#             multi-block persistent grids                -> tests.log
+#   sanitize  compute-sanitizer memcheck and racecheck on bench/gpu_kernels_once.py -> sanitizer.log
+#   bench     fastrnn bench --backend cuda (LSTM, GRU; B 1..256, H 256 and 1024, T=100) with the
+#             dispatcher's choice, then each strategy forced -> bench-*.json, summary.md tables
+# summary.md collects the status of every stage and the tables. At most 8 files, so the whole
+# folder fits what a lent machine hands back.
+#
+# For a machine with a GPU and numba-cuda, CuPy and torch preinstalled, offline: fastrnn itself
+# is installed from this checkout with --no-deps. --dry-run runs the same stages on numba's
+# simulator with tiny shapes and without compute-sanitizer, to check the script, not the GPU.
+set -u
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-python3}
+DRY=0
+OUT_DIR=""
+STAGES=()
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --dry-run) DRY=1 ;;
+        --out) OUT_DIR=$2; shift ;;
+        env|ptx|tests|sanitize|bench) STAGES+=("$1") ;;
+        *) echo "usage: $0 [--dry-run] [--out DIR] [env ptx tests sanitize bench]" >&2; exit 2 ;;
+    esac
+    shift
+done
+[ ${#STAGES[@]} -eq 0 ] && STAGES=(env ptx tests sanitize bench)
+OUT_DIR=${OUT_DIR:-bench/results/gpu-$(date -u +%Y-%m-%d)}
+mkdir -p "$OUT_DIR"
+SUMMARY=$OUT_DIR/summary.md
+
+if [ $DRY = 1 ]; then
+    export NUMBA_ENABLE_CUDASIM=1
+    SHAPES="--shapes 2x2x8,2x1x8"
+    TORCH="--no-torch"            # torch's CUDA side needs a GPU
+else
+    export NUMBA_ENABLE_CUDASIM=0
+    SHAPES=""                      # the default GPU grid (fastrnn/bench/grid.py)
+    TORCH=""
+    # fastrnn from this checkout, into the preinstalled environment, offline.
+    $PY -m pip install -q --no-deps --no-build-isolation -e . >"$OUT_DIR/install.log" 2>&1 \
+        || { echo "pip install failed; see $OUT_DIR/install.log"; cat "$OUT_DIR/install.log"; exit 1; }
+    rm -f "$OUT_DIR/install.log"
+fi
+export PYTHONUNBUFFERED=1
+
+{
+    echo "# GPU suite, $(date -u '+%Y-%m-%d %H:%M UTC')"
+    echo
+    echo "command: bench/gpu_suite.sh $([ $DRY = 1 ] && echo '--dry-run ')${STAGES[*]}  (commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown))"
+    [ $DRY = 1 ] && echo "DRY RUN on numba's CUDA simulator: checks the script, measures nothing."
+} >"$SUMMARY"
+
+status() {   # stage, exit code, log file
+    local verdict=ok
+    [ "$2" = 0 ] || verdict="FAILED (exit $2)"
+    [ "$2" = 124 ] && verdict="TIMED OUT"
+    { echo; echo "## $1: $verdict"; echo; echo '```'; tail -n "${4:-15}" "$3"; echo '```'; } >>"$SUMMARY"
+    echo "== $1: $verdict"
+}
+
+for stage in "${STAGES[@]}"; do
+    echo "== $stage"
+    case $stage in
+    env)
+        {
+            date -u
+            nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv 2>&1 || echo "no nvidia-smi"
+            $PY - <<'EOF'
+import platform, importlib
+print("python", platform.python_version())
+for name in ("numpy", "numba", "numba_cuda", "cupy", "torch"):
+    try:
+        print(name, importlib.import_module(name).__version__)
+    except Exception as e:
+        print(name, "unavailable:", type(e).__name__)
+from numba import cuda
+from numba.core import config
+if config.ENABLE_CUDASIM:
+    print("device: numba CUDA simulator")
+else:
+    d = cuda.get_current_device()
+    print("device:", d.name.decode() if isinstance(d.name, bytes) else d.name, "cc", d.compute_capability,
+          "SMs", d.MULTIPROCESSOR_COUNT, "shared/block", getattr(d, "MAX_SHARED_MEMORY_PER_BLOCK", "?"))
+EOF
+        } >"$OUT_DIR/env.txt" 2>&1
+        status env $? "$OUT_DIR/env.txt" 30
+        ;;
+    ptx)
+        CC=9.0
+        [ $DRY = 0 ] && CC=$($PY -c "from numba import cuda; print('%d.%d' % cuda.get_current_device().compute_capability)")
+        NUMBA_ENABLE_CUDASIM=0 timeout 300 $PY -m fastrnn.kernels.cuda.ptx_check --cc "$CC" >"$OUT_DIR/ptx.log" 2>&1
+        status "ptx (cc $CC)" $? "$OUT_DIR/ptx.log" 3
+        ;;
+    tests)
+        if [ $DRY = 1 ]; then
+            timeout 300 $PY -m pytest -q -p no:cacheprovider tests/test_cuda_vs_reference.py -k "base" >"$OUT_DIR/tests.log" 2>&1
+        else
+            timeout 420 $PY -m pytest -q -p no:cacheprovider -rfE tests/ >"$OUT_DIR/tests.log" 2>&1
+        fi
+        status tests $? "$OUT_DIR/tests.log" 25
+        ;;
+    sanitize)
+        : >"$OUT_DIR/sanitizer.log"
+        rc=0
+        for tool in memcheck racecheck; do
+            echo "### compute-sanitizer --tool $tool" >>"$OUT_DIR/sanitizer.log"
+            if [ $DRY = 1 ]; then
+                timeout 120 $PY bench/gpu_kernels_once.py >>"$OUT_DIR/sanitizer.log" 2>&1 || rc=$?
+            else
+                timeout 240 compute-sanitizer --tool $tool --error-exitcode 3 $PY bench/gpu_kernels_once.py \
+                    >>"$OUT_DIR/sanitizer.log" 2>&1 || rc=$?
+            fi
+        done
+        status sanitize $rc "$OUT_DIR/sanitizer.log" 40
+        ;;
+    bench)
+        tmp=$(mktemp -d)
+        rc=0
+        for strategy in auto step persistent; do
+            echo "### FASTRNN_CUDA_STRATEGY=$strategy" >>"$tmp/log"
+            FASTRNN_CUDA_STRATEGY=$strategy timeout 400 $PY -m fastrnn bench --backend cuda --cell lstm --cell gru \
+                $SHAPES $TORCH --repeats 3 --out "$tmp/$strategy" >>"$tmp/log" 2>&1 || rc=$?
+            cp "$tmp/$strategy/results.json" "$OUT_DIR/bench-$strategy.json" 2>/dev/null
+            { echo; echo "### bench, FASTRNN_CUDA_STRATEGY=$strategy"; echo; echo '```'
+              cat "$tmp/$strategy/table.txt" 2>/dev/null || echo "(no table)"; echo '```'; } >>"$SUMMARY"
+        done
+        status bench $rc "$tmp/log" 10
+        rm -rf "$tmp"
+        ;;
+    esac
+done
+echo
+cat "$SUMMARY"
