@@ -36,11 +36,11 @@ def machine():
 
 
 def header(info, backend, peak):
-    return (f"fastrnn {info['fastrnn']} (backend {backend}) | {info['cpu']}, {info['cores']} cores | "
-            f"GPU: {info['gpu'] or 'none'} | numba {info['numba']} | torch {info['torch'] or 'not installed'}"
-            + (f" | cupy {info.get('cupy') or 'not installed (GEMMs on the fallback kernel)'}" if backend == "cuda" else "")
-            + "\n"
-            f"measured sgemm peak {peak:.0f} GFLOP/s | forward+backward, float32, medians | "
+    line1 = (f"fastrnn {info['fastrnn']} (backend {backend}) | {info['cpu']}, {info['cores']} cores | "
+             f"GPU: {info['gpu'] or 'none'} | numba {info['numba']} | torch {info['torch'] or 'not installed'}")
+    if backend == "cuda":
+        line1 += f" | cupy {info.get('cupy') or 'not installed (GEMMs on the fallback kernel)'}"
+    return (line1 + f"\nmeasured sgemm peak {peak:.0f} GFLOP/s | forward+backward, float32, medians | "
             "ratio = torch / fastrnn (> 1: fastrnn faster)")
 
 
