@@ -41,15 +41,17 @@ def shape_is(name, arr, expected):
         raise ValueError(f"{name} must have shape {tuple(expected)}; got {arr.shape}")
 
 
-def named_arrays(what, d, shapes, dtype):
+def named_arrays(what, d, shapes, dtype, convert=None):
     """d (a dict of array-likes) checked against shapes {name: shape}: same keys, same shapes.
-    Returns {name: C-contiguous array of dtype}, in the order of shapes."""
+    Returns {name: convert(name, array, dtype)} in the order of shapes; convert defaults to
+    float_array (C-contiguous numpy of dtype)."""
+    convert = convert or float_array
     missing = [k for k in shapes if k not in d]
     extra = [k for k in d if k not in shapes]
     if missing or extra:
         raise ValueError(f"{what}: missing keys {missing}, unexpected keys {extra}")
     out = {}
     for name, shape in shapes.items():
-        out[name] = float_array(name, d[name], dtype)
+        out[name] = convert(name, d[name], dtype)
         shape_is(name, out[name], shape)
     return out

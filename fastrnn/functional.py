@@ -13,11 +13,16 @@ size, H hidden size, L layers, D directions (2 if bidirectional):
              weight_hh_l{k}[_reverse] (G*H, H), bias_ih_l{k}[_reverse], bias_hh_l{k}[_reverse]
 The layers and directions are stacked here, backend-independently; each backend supplies one
 layer in one direction (fastrnn/reference/layer.py states that contract).
+
+Arrays: numpy (or array-likes, torch CPU tensors) for every backend; CUDA arrays (numba device
+arrays, CuPy arrays, torch CUDA tensors) for backend "cuda", which "auto" picks for them. The
+results are of the kind x was, without a copy on the device.
 """
 import numpy as np
 
 from . import backends
-from ._checks import dtype_of, float_array, named_arrays, shape_is
+from ._arrays import CUDA_KINDS, DeviceOps, HostOps, kind_of, to_kind
+from ._checks import dtype_of, named_arrays, shape_is
 
 GATES = {"LSTM": 4, "GRU": 3, "RNN_TANH": 1, "RNN_RELU": 1}
 
@@ -51,8 +56,10 @@ def param_shapes(mode, input_size, hidden_size, num_layers, bidirectional, bias=
 class Context:
     """What forward saves for backward: per (layer, direction), the backend's saved arrays."""
 
-    def __init__(self, mode, backend, saved, layout, x_shape, bias, num_layers, directions, hidden_size, dtype):
+    def __init__(self, mode, backend, saved, layout, x_shape, bias, num_layers, directions, hidden_size, dtype,
+                 kind="numpy"):
         self.mode = mode
+        self.kind = kind                # the caller's array kind (fastrnn/_arrays.py)
         self.backend = backend
         self.saved = saved              # list over layer * D + direction
         self.layout = layout            # (batch_first, unbatched): how to turn grad_x back
@@ -64,38 +71,29 @@ class Context:
         self.dtype = dtype
 
 
-def _time_major(a, batch_first, unbatched):
-    if unbatched:
-        return a[:, None, :]
-    return a.transpose(1, 0, 2) if batch_first else a
-
-
-def _caller_layout(a, batch_first, unbatched):
-    if unbatched:
-        return a[:, 0, :]
-    return np.ascontiguousarray(a.transpose(1, 0, 2)) if batch_first else a
-
-
 def forward(mode, x, hx, weights, *, num_layers=1, bidirectional=False, batch_first=False,
             backend="auto", need_grad=True, dtype=None):
     """Run a stack of recurrent layers. Returns y, hx_n (tuple like hx), and a Context
     (None when need_grad is False: nothing that only backward reads is kept)."""
     if mode not in GATES:
         raise ValueError(f"mode must be one of {', '.join(GATES)}; got {mode!r}")
+    kind = kind_of(x)
+    backend = _backend_for(backend, kind)
+    ops = DeviceOps if kind in CUDA_KINDS else HostOps
     impl = backends.get(backend)
     D = 2 if bidirectional else 1
     if "weight_hh_l0" not in weights:
         raise ValueError("weights must contain 'weight_hh_l0' (torch's state_dict keys)")
-    dt = dtype_of(dtype if dtype is not None else np.asarray(weights["weight_hh_l0"]).dtype)
+    dt = dtype_of(dtype if dtype is not None else _dtype_name(weights["weight_hh_l0"]))
     H = np.shape(weights["weight_hh_l0"])[1]
     bias = "bias_ih_l0" in weights
 
-    x = float_array("x", x, dt)
+    x = ops.array("x", x, dt)
     if x.ndim not in (2, 3):
         raise ValueError(f"x must be 3-D ({'B, T' if batch_first else 'T, B'}, I) or 2-D unbatched (T, I); "
                          f"got shape {x.shape}")
     unbatched = x.ndim == 2
-    xt = np.ascontiguousarray(_time_major(x, batch_first, unbatched))
+    xt = ops.time_major(x, batch_first, unbatched)
     T, B, I = xt.shape
     if T < 1 or B < 1:
         raise ValueError(f"x must have at least one step and one sequence; got shape {x.shape}")
@@ -103,35 +101,35 @@ def forward(mode, x, hx, weights, *, num_layers=1, bidirectional=False, batch_fi
         raise ValueError(f"x must have input_size={np.shape(weights['weight_ih_l0'])[1]} features "
                          f"in its last dimension; got shape {x.shape}")
     shapes = param_shapes(mode, I, H, num_layers, bidirectional, bias)
-    w = named_arrays("weights", weights, shapes, dt)
-    state0 = _initial_state(mode, hx, num_layers * D, B, H, dt, unbatched)
+    w = named_arrays("weights", weights, shapes, dt, convert=ops.array)
+    state0 = _initial_state(ops, mode, hx, num_layers * D, B, H, dt, unbatched)
 
     n_state = len(state0)
-    state_n = tuple(np.empty((num_layers * D, B, H), dtype=dt) for _ in range(n_state))
+    state_n = tuple(ops.empty((num_layers * D, B, H), dt) for _ in range(n_state))
     saved = []
     layer_in = xt
     for layer in range(num_layers):
         outs = []
         for d in range(D):
             sfx = f"_l{layer}" + ("_reverse" if d else "")
-            zeros = np.zeros(shapes["weight_hh" + sfx][0], dtype=dt)
             k = layer * D + d
+            no_bias = ops.zeros(shapes["weight_hh" + sfx][0], dt) if not bias else None
             y, st, sv = impl.forward(mode, layer_in, tuple(s[k] for s in state0),
                                      w["weight_ih" + sfx], w["weight_hh" + sfx],
-                                     w.get("bias_ih" + sfx, zeros), w.get("bias_hh" + sfx, zeros),
+                                     w.get("bias_ih" + sfx, no_bias), w.get("bias_hh" + sfx, no_bias),
                                      reverse=bool(d), need_grad=need_grad)
             for s_out, s in zip(state_n, st):
-                s_out[k] = s
+                ops.assign(s_out[k], s)
             outs.append(y)
             saved.append(sv)
-        layer_in = outs[0] if D == 1 else np.concatenate(outs, axis=2)
+        layer_in = ops.concat_features(outs)
 
-    y = _caller_layout(layer_in, batch_first, unbatched)
-    hx_n = tuple(s[:, 0, :] if unbatched else s for s in state_n)
+    y = to_kind(ops.caller_layout(layer_in, batch_first, unbatched), kind)
+    hx_n = tuple(to_kind(_squeeze_batch(ops, s, unbatched), kind) for s in state_n)
     ctx = None
     if need_grad:
         ctx = Context(mode, backend, saved, (batch_first, unbatched), xt.shape, bias,
-                      num_layers, D, H, dt)
+                      num_layers, D, H, dt, kind)
     return y, hx_n, ctx
 
 
@@ -145,6 +143,7 @@ def backward(ctx, grad_y, grad_hx=None):
         raise ValueError("backward needs the context returned by a forward with need_grad=True; "
                          f"got {type(ctx).__name__}")
     impl = backends.get(ctx.backend)
+    ops = DeviceOps if ctx.kind in CUDA_KINDS else HostOps
     batch_first, unbatched = ctx.layout
     T, B, I = ctx.x_shape
     H, D, L, dt = ctx.hidden_size, ctx.directions, ctx.num_layers, ctx.dtype
@@ -152,40 +151,65 @@ def backward(ctx, grad_y, grad_hx=None):
 
     y_shape = (T, B, D * H)
     if grad_y is None:
-        gy = np.zeros(y_shape, dtype=dt)
+        gy = ops.zeros(y_shape, dt)
     else:
-        gy = float_array("grad_y", grad_y, dt)
-        expected = _caller_shape(y_shape, batch_first, unbatched)
-        shape_is("grad_y", gy, expected)
-        gy = np.ascontiguousarray(_time_major(gy, batch_first, unbatched))
+        gy = ops.array("grad_y", grad_y, dt)
+        shape_is("grad_y", gy, _caller_shape(y_shape, batch_first, unbatched))
+        gy = ops.time_major(gy, batch_first, unbatched)
     grad_hx = tuple(grad_hx) if grad_hx is not None else (None,) * n_state
     if len(grad_hx) != n_state:
         raise ValueError(f"grad_hx must hold {n_state} array(s) for {ctx.mode}; got {len(grad_hx)}")
-    gstate = _initial_state(ctx.mode, grad_hx, L * D, B, H, dt, unbatched, name="grad_h_n")
+    gstate = _initial_state(ops, ctx.mode, grad_hx, L * D, B, H, dt, unbatched, name="grad_h_n")
 
     grads = {}
-    dstate0 = tuple(np.empty((L * D, B, H), dtype=dt) for _ in range(n_state))
+    dstate0 = tuple(ops.empty((L * D, B, H), dt) for _ in range(n_state))
     g_out = gy
     for layer in reversed(range(L)):
         g_in = None
         for d in range(D):
             k = layer * D + d
-            dy = g_out if D == 1 else np.ascontiguousarray(g_out[:, :, d * H:(d + 1) * H])
+            dy = g_out if D == 1 else ops.features(g_out, d * H, (d + 1) * H)
             dx, ds, (dw_ih, dw_hh, db_ih, db_hh) = impl.backward(
                 ctx.saved[k], dy, tuple(g[k] for g in gstate))
             for out, s in zip(dstate0, ds):
-                out[k] = s
+                ops.assign(out[k], s)
             sfx = f"_l{layer}" + ("_reverse" if d else "")
             grads["weight_ih" + sfx], grads["weight_hh" + sfx] = dw_ih, dw_hh
             if ctx.bias:
                 grads["bias_ih" + sfx], grads["bias_hh" + sfx] = db_ih, db_hh
-            g_in = dx if g_in is None else g_in + dx
+            g_in = dx if g_in is None else ops.add(g_in, dx)
         g_out = g_in
     names = param_names(L, D == 2, ctx.bias)
-    grads = {name: grads[name] for name in names}
-    grad_x = _caller_layout(g_out, batch_first, unbatched)
-    grad_hx0 = tuple(s[:, 0, :] if unbatched else s for s in dstate0)
+    grads = {name: to_kind(grads[name], ctx.kind) for name in names}
+    grad_x = to_kind(ops.caller_layout(g_out, batch_first, unbatched), ctx.kind)
+    grad_hx0 = tuple(to_kind(_squeeze_batch(ops, s, unbatched), ctx.kind) for s in dstate0)
     return grad_x, grad_hx0, grads
+
+
+def _backend_for(backend, kind):
+    """The concrete backend for x's kind: CUDA arrays go to "cuda"; host arrays anywhere."""
+    if kind in CUDA_KINDS:
+        if backend == "auto":
+            return backends.resolve("cuda")
+        if backends.resolve(backend) != "cuda":
+            raise ValueError(f"x is a CUDA array ({kind}) but backend={backend!r} computes on the host: "
+                             "use backend='cuda' (or 'auto'), or copy x to the host")
+        return "cuda"
+    return backends.resolve(backend)
+
+
+def _dtype_name(a):
+    dtype = getattr(a, "dtype", None)
+    if dtype is None:
+        return np.asarray(a).dtype
+    return str(dtype).replace("torch.", "")     # torch.float32 -> 'float32'
+
+
+def _squeeze_batch(ops, s, unbatched):
+    # (L*D, 1, H) -> (L*D, H) for unbatched input
+    if not unbatched:
+        return s
+    return s.reshape(s.shape[0], s.shape[2]) if ops.on_device else s[:, 0, :]
 
 
 def _caller_shape(shape, batch_first, unbatched):
@@ -195,7 +219,7 @@ def _caller_shape(shape, batch_first, unbatched):
     return (B, T, F) if batch_first else (T, B, F)
 
 
-def _initial_state(mode, hx, LD, B, H, dt, unbatched, name="h0"):
+def _initial_state(ops, mode, hx, LD, B, H, dt, unbatched, name="h0"):
     """hx (tuple of (L*D, B, H), entries may be None) -> tuple of contiguous (L*D, B, H) arrays."""
     names = (name, name.replace("h", "c", 1)) if mode == "LSTM" else (name,)
     if hx is None:
@@ -206,9 +230,9 @@ def _initial_state(mode, hx, LD, B, H, dt, unbatched, name="h0"):
     state = []
     for n, s in zip(names, hx):
         if s is None:
-            state.append(np.zeros((LD, B, H), dtype=dt))
+            state.append(ops.zeros((LD, B, H), dt))
             continue
-        s = float_array(n, s, dt)
+        s = ops.array(n, s, dt)
         shape_is(n, s, expected)
-        state.append(np.ascontiguousarray(s[:, None, :]) if unbatched else s)
+        state.append(s.reshape(LD, 1, H) if unbatched else s)
     return tuple(state)
