@@ -64,10 +64,12 @@ def test_step_launch_any_grid(rng, monkeypatch, mode, grid):
     assert_close64(run(p, "cuda", np.float64), run(p, "reference", np.float64))
 
 
-@pytest.mark.parametrize("threads", [1, 3, 16])
+@pytest.mark.parametrize("threads", [1, 3, 16, 128])
 @pytest.mark.parametrize("mode", ["LSTM", "GRU"])
 def test_persistent_any_block_size(rng, monkeypatch, mode, threads):
-    # Block-stride loops inside the persistent kernel: fewer and more threads than work items.
+    # Block-stride loops inside the persistent kernel: fewer threads than dot products (one
+    # thread per dot, several dots per thread), and more (128: 3 threads share each forward
+    # dot, 12 each backward one, and add their partial sums).
     monkeypatch.setattr(dispatch, "SIM_PERSISTENT_THREADS", threads)
     monkeypatch.setattr(dispatch, "PERSISTENT_THREADS", threads)
     monkeypatch.setenv("FASTRNN_CUDA_STRATEGY", "persistent")

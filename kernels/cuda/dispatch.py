@@ -6,15 +6,16 @@
                  large batch, where the GEMM dominates and cuBLAS tiles it better.
 
 The persistent kernel needs every block resident at once (a cooperative grid) and each block's
-rows of W_hh in shared memory (G * H * itemsize bytes per hidden unit, at most SHARED_LIMIT per
-block). The plan says which strategy it chose and why; `last_plan` keeps the latest one for
-benchmarks and debugging, and FASTRNN_CUDA_STRATEGY=step|persistent forces one (the tests and the
-benchmarks use it to run both).
+rows of W_hh in shared memory (about G * H * itemsize bytes per hidden unit, at most
+SHARED_LIMIT per block; sweep.shared_elements has the exact size). The plan says which
+strategy it chose and why; `last_plan` keeps the latest one for benchmarks and debugging, and
+FASTRNN_CUDA_STRATEGY=step|persistent forces one (the tests and the benchmarks use it to run both).
 """
 import os
 from dataclasses import dataclass
 
 from .runtime import SIMULATOR
+from .sweep import shared_elements
 
 SHARED_LIMIT = 48 * 1024       # dynamic shared memory a block gets without an opt-in
 PERSISTENT_MAX_BATCH = 32      # above it the per-step GEMM dominates (to calibrate on a GPU)
@@ -64,18 +65,18 @@ def _choose(G, B, H, itemsize, cooperative_limit, forced):
         return _step("forced by FASTRNN_CUDA_STRATEGY")
     if forced == "auto" and B > PERSISTENT_MAX_BATCH:
         return _step(f"batch {B} > {PERSISTENT_MAX_BATCH}")
-    per_unit = G * H * itemsize
-    most_units = SHARED_LIMIT // per_unit
+    threads = SIM_PERSISTENT_THREADS if SIMULATOR else PERSISTENT_THREADS
+    per_unit = shared_elements(G, H, 1, 0) * itemsize
+    most_units = (SHARED_LIMIT - threads * itemsize) // per_unit
     if most_units == 0:
         return _step(f"one hidden unit's W_hh rows ({per_unit} B) exceed {SHARED_LIMIT} B of shared memory")
-    threads = SIM_PERSISTENT_THREADS if SIMULATOR else PERSISTENT_THREADS
     # Fewer units per block means more blocks working; the co-residency limit caps the blocks.
     # Asking with the largest shared size a plan could use keeps the answer conservative.
-    limit = cooperative_limit(threads, min(H, most_units) * per_unit)
+    limit = cooperative_limit(threads, shared_elements(G, H, min(H, most_units), threads) * itemsize)
     units = max(-(-H // max(limit, 1)), 1)
     if units > most_units:
         return _step(f"{H} hidden units need more than the {limit} co-resident blocks "
                      f"of at most {most_units} units each")
     blocks = -(-H // units)
     reason = "forced by FASTRNN_CUDA_STRATEGY" if forced == "persistent" else f"batch {B} <= {PERSISTENT_MAX_BATCH}"
-    return Plan("persistent", blocks, threads, units, units * per_unit, reason)
+    return Plan("persistent", blocks, threads, units, shared_elements(G, H, units, threads) * itemsize, reason)

@@ -75,6 +75,37 @@ def backward_step(point):
     return step
 
 
+@cuda.jit(device=True, inline="always")
+def _split_dot(smem, w_base, vec, n, part, S, red, idx):
+    """Thread `part` of the S threads on one dot product: sum over k = part, part+S, ... < n of
+    smem[w_base + k] * vec[k]. With S = 1 it returns the whole dot; with S > 1 it leaves its
+    partial sum in smem[red + idx] for _split_sum and returns it. Neighbouring threads read
+    neighbouring k: no bank conflicts on smem, coalesced reads of vec."""
+    acc = vec.dtype.type(0)
+    for k in range(part, n, S):
+        acc += smem[w_base + k] * vec[k]
+    if S > 1:
+        smem[red + idx] = acc
+    return acc
+
+
+@cuda.jit(device=True, inline="always")
+def _split_sum(smem, red, item, S):
+    # the S partial sums of dot product `item`, added in a fixed order (deterministic)
+    acc = smem[red + item * S]
+    for s in range(1, S):
+        acc += smem[red + item * S + s]
+    return acc
+
+
+def shared_elements(G, H, units, threads):
+    """Dynamic shared memory of the persistent kernels, in elements: W_hh rows or columns for
+    `units` hidden units (rows padded by one element, so that threads on neighbouring rows hit
+    different banks) and one partial sum per thread. Forward needs G*U*(H+1), backward
+    U*(G*H+1) <= that; dispatch.py sizes plans with this."""
+    return G * units * (H + 1) + threads
+
+
 @functools.lru_cache(maxsize=None)
 def _forward_persistent(point, G, dtype_name):
     smem_type = _SHARED_TYPES[dtype_name]
@@ -86,7 +117,9 @@ def _forward_persistent(point, G, dtype_name):
         T = y.shape[0]
         B = y.shape[1]
         H = y.shape[2]
-        w = cuda.shared.array(0, smem_type)   # (G, U, H): this block's rows of W_hh
+        smem = cuda.shared.array(0, smem_type)
+        ld = H + 1                   # row stride of this block's W_hh rows in smem: (G, U, H+1)
+        red = G * U * ld             # then one partial sum per thread
         grid = cuda.cg.this_grid()
         tid = cuda.threadIdx.x
         nt = cuda.blockDim.x
@@ -97,24 +130,33 @@ def _forward_persistent(point, G, dtype_name):
             k = idx - row * H
             g = row // nj
             jl = row - g * nj
-            w[(g * U + jl) * H + k] = w_hh[g * H + j0 + jl, k]
+            smem[(g * U + jl) * ld + k] = w_hh[g * H + j0 + jl, k]
+        # This block's slice of q = h_{t-1} W_hh^T is B * G * nj dot products of length H; with
+        # fewer of them than threads (small batch), S threads share each one.
+        items = B * G * nj
+        S = nt // items if items < nt else 1
         cuda.syncthreads()
         for step in range(T):
             t = _visit(step, T, reverse)
             tp = t + 1 if reverse else t - 1
             h_prev = h0 if step == 0 else y[tp]
             s_prev = s0 if step == 0 else s_all[tp]
-            # this block's slice of q = h_{t-1} W_hh^T: B * G * nj dot products of length H
-            for idx in range(tid, B * G * nj, nt):
-                b = idx // (G * nj)
-                row = idx - b * G * nj
+            for idx in range(tid, items * S, nt):
+                item = idx // S
+                b = item // (G * nj)
+                row = item - b * G * nj
                 g = row // nj
                 jl = row - g * nj
-                base = (g * U + jl) * H
-                acc = y.dtype.type(0)
-                for k in range(H):
-                    acc += w[base + k] * h_prev[b, k]
-                q[b, g * H + j0 + jl] = acc
+                acc = _split_dot(smem, (g * U + jl) * ld, h_prev[b], H, idx - item * S, S, red, idx)
+                if S == 1:
+                    q[b, g * H + j0 + jl] = acc
+            if S > 1:
+                cuda.syncthreads()
+                for item in range(tid, items, nt):
+                    b = item // (G * nj)
+                    row = item - b * G * nj
+                    g = row // nj
+                    q[b, g * H + j0 + row - g * nj] = _split_sum(smem, red, item, S)
             cuda.syncthreads()
             for idx in range(tid, B * nj, nt):
                 b = idx // nj
@@ -136,15 +178,24 @@ def _backward_persistent(point, G, dtype_name):
     smem_type = _SHARED_TYPES[dtype_name]
 
     @cuda.jit(device=True)
-    def recurrent_grad(w, dg, dh, j0, nj, GH):
-        # dh[b, j0 + jl] = sum_r dg[b, r] W_hh[r, j0 + jl], for this block's units: dg (B, GH)
-        for idx in range(cuda.threadIdx.x, dh.shape[0] * nj, cuda.blockDim.x):
-            b = idx // nj
-            jl = idx - b * nj
-            acc = dh.dtype.type(0)
-            for r in range(GH):
-                acc += dg[b, r] * w[jl * GH + r]
-            dh[b, j0 + jl] = acc
+    def recurrent_grad(smem, ld, red, dg, dh, j0, nj, GH):
+        """dh[b, j0 + jl] = sum_r dg[b, r] W_hh[r, j0 + jl] for this block's units: dg (B, GH),
+        W_hh's columns in smem at jl * ld. S threads share each dot when there are few."""
+        tid = cuda.threadIdx.x
+        nt = cuda.blockDim.x
+        items = dh.shape[0] * nj
+        S = nt // items if items < nt else 1
+        for idx in range(tid, items * S, nt):
+            item = idx // S
+            b = item // nj
+            acc = _split_dot(smem, (item - b * nj) * ld, dg[b], GH, idx - item * S, S, red, idx)
+            if S == 1:
+                dh[b, j0 + item - b * nj] = acc
+        if S > 1:
+            cuda.syncthreads()
+            for item in range(tid, items, nt):
+                b = item // nj
+                dh[b, j0 + item - b * nj] = _split_sum(smem, red, item, S)
 
     @cuda.jit
     def sweep(reverse, U, w_hh, a_all, s_all, s0, y, h0, dy, dh, carry, dgi, dgr):
@@ -154,7 +205,9 @@ def _backward_persistent(point, G, dtype_name):
         B = dy.shape[1]
         H = dy.shape[2]
         GH = G * H
-        w = cuda.shared.array(0, smem_type)   # (U, GH): this block's columns of W_hh
+        smem = cuda.shared.array(0, smem_type)
+        ld = GH + 1                  # this block's columns of W_hh in smem: (U, GH+1)
+        red = G * U * (H + 1)        # partial sums after the largest weight slice (see shared_elements)
         grid = cuda.cg.this_grid()
         tid = cuda.threadIdx.x
         nt = cuda.blockDim.x
@@ -163,14 +216,14 @@ def _backward_persistent(point, G, dtype_name):
         for idx in range(tid, nj * GH, nt):
             jl = idx // GH
             r = idx - jl * GH
-            w[jl * GH + r] = w_hh[r, j0 + jl]
+            smem[jl * ld + r] = w_hh[r, j0 + jl]
         cuda.syncthreads()
         for step in range(T):
             t = _visit(step, T, not reverse)
             first = t == (T - 1 if reverse else 0)   # the state before t is the initial one
             tp = t + 1 if reverse else t - 1
             if step > 0:
-                recurrent_grad(w, dgr[t - 1 if reverse else t + 1], dh, j0, nj, GH)
+                recurrent_grad(smem, ld, red, dgr[t - 1 if reverse else t + 1], dh, j0, nj, GH)
                 cuda.syncthreads()
             h_prev = h0 if first else y[tp]
             s_prev = s0 if first else s_all[tp]
@@ -180,7 +233,7 @@ def _backward_persistent(point, G, dtype_name):
                 point(j, a_all[t, b], s_all[t, b], s_prev[b], h_prev[b], dy[t, b], dh[b], carry[b],
                       dgi[t, b], dgr[t, b])
             grid.sync()   # dG_t complete in every block before any block reads it
-        recurrent_grad(w, dgr[T - 1 if reverse else 0], dh, j0, nj, GH)
+        recurrent_grad(smem, ld, red, dgr[T - 1 if reverse else 0], dh, j0, nj, GH)
 
     return sweep
 
