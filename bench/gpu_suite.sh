@@ -34,6 +34,8 @@ while [ $# -gt 0 ]; do
     shift
 done
 [ ${#STAGES[@]} -eq 0 ] && STAGES=(env ptx tests sanitize bench)
+# A real run's results belong in the repository; a dry run's do not.
+[ $DRY = 1 ] && OUT_DIR=${OUT_DIR:-${TMPDIR:-/tmp}/fastrnn-gpu-suite-dry-run}
 OUT_DIR=${OUT_DIR:-bench/results/gpu-$(date -u +%Y-%m-%d)}
 mkdir -p "$OUT_DIR"
 SUMMARY=$OUT_DIR/summary.md

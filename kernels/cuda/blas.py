@@ -63,3 +63,30 @@ def column_sum(a, out):
         return out
     grid_stride_launch(_column_sum_kernel, out.shape[0], a, out)
     return out
+
+
+class StepGemm:
+    """The per-step GEMM of a step-launch sweep: out = a_t @ op(w), where a_t is one step of a
+    sequence or the initial state. w and out are wrapped for cuBLAS once per sweep and each
+    sequence once (wrap), so a step costs one GEMM call: at small sizes a step is a few
+    microseconds of GPU work, and host work per step is what counts."""
+
+    def __init__(self, w, out, trans_b=False):
+        self.cp = cupy_or_none()
+        self.trans_b = trans_b
+        if self.cp is not None:
+            w = self.cp.asarray(w)
+            w = w.T if trans_b else w
+            out = self.cp.asarray(out)
+        self.w, self.out = w, out
+
+    def wrap(self, a):
+        """A device array as __call__ takes it (index it per step)."""
+        return self.cp.asarray(a) if self.cp is not None else a
+
+    def __call__(self, a):
+        if self.cp is not None:
+            self.cp.matmul(a, self.w, out=self.out)
+        else:
+            grid_stride_launch(_matmul_kernel, self.out.shape[0] * self.out.shape[1], a, self.w, self.out,
+                               False, self.trans_b, False)

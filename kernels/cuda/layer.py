@@ -15,7 +15,7 @@ import numpy as np
 from numba import cuda
 
 from . import dispatch
-from .blas import column_sum, matmul
+from .blas import StepGemm, column_sum, matmul
 from .elementwise import add_into, combine_bias, copy_into, fill
 from .gru_backward import gru_backward_persistent, gru_backward_step
 from .gru_forward import gru_forward_persistent, gru_forward_step
@@ -96,10 +96,12 @@ def forward(mode, x, state0, w_ih, w_hh, b_ih, b_hh, reverse=False, need_grad=Tr
             reverse, plan.units_per_block, w_hh, xp, q, *args[1:])
     else:
         blocks, threads = grid_for(B * H)
+        gemm = StepGemm(w_hh, q, trans_b=True)       # q = h_{t-1} W_hh^T
+        ys, h0s = gemm.wrap(y), gemm.wrap(h0)
         for step in range(T):
             t = T - 1 - step if reverse else step
             tp = t + 1 if reverse else t - 1
-            matmul(h0 if step == 0 else y[tp], w_hh, q, trans_b=True)
+            gemm(h0s if step == 0 else ys[tp])
             fwd_step[blocks, threads](t, tp, step == 0, xp, q, *args[1:])
 
     last = 0 if reverse else T - 1
@@ -140,12 +142,14 @@ def backward(saved, dy, dstate_n):
             reverse, plan.units_per_block, w_hh, *args)
     else:
         blocks, threads = grid_for(B * H)
+        gemm = StepGemm(w_hh, dh)                    # dh = dG_t W_hh, the recurrent part of dh_{t-1}
+        dgs = gemm.wrap(dgr)
         for step in range(T):
             t = step if reverse else T - 1 - step
             first = t == (T - 1 if reverse else 0)
             tp = t + 1 if reverse else t - 1
             bwd_step[blocks, threads](t, tp, first, *args)
-            matmul(dgr[t], w_hh, dh)
+            gemm(dgs[t])
     dstate0 = (add_into(dh, carry),) if mode == "GRU" else (dh,)
     if mode == "LSTM":
         dstate0 += (carry,)

@@ -4,10 +4,19 @@ The simulator (NUMBA_ENABLE_CUDASIM=1) runs each thread as a Python thread, bloc
 another, so a grid-wide barrier with more than one block is silently wrong there: the
 dispatcher keeps persistent kernels to one block on it.
 """
+import warnings
+
 from numba import cuda
 from numba.core import config
+from numba.core.errors import NumbaPerformanceWarning
 
 SIMULATOR = bool(config.ENABLE_CUDASIM)
+
+# numba warns at every launch of fewer than 128 blocks. Here small grids are by design: one step
+# at batch 1 is little work, and a persistent grid has as many blocks as it needs. Only that
+# message is silenced.
+warnings.filterwarnings("ignore", message="Grid size .* will likely result in GPU under-utilization",
+                        category=NumbaPerformanceWarning)
 
 
 def available():
