@@ -55,3 +55,17 @@ def named_arrays(what, d, shapes, dtype, convert=None):
         out[name] = convert(name, d[name], dtype)
         shape_is(name, out[name], shape)
     return out
+
+
+def set_layer_options(layer, input_size, hidden_size, num_layers, bias, batch_first, bidirectional, backend):
+    """Check torch.nn.LSTM's constructor options and set them on `layer` (fastrnn's and
+    fastrnn.torch's layers share this). A bad backend name fails here, not at the first call."""
+    from . import backends
+    layer.input_size = positive_int("input_size", input_size)
+    layer.hidden_size = positive_int("hidden_size", hidden_size)
+    layer.num_layers = positive_int("num_layers", num_layers)
+    layer.bias = bool(bias)
+    layer.batch_first = bool(batch_first)
+    layer.bidirectional = bool(bidirectional)
+    backends.resolve(backend)
+    layer.backend = backend

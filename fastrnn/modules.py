@@ -7,8 +7,8 @@
 """
 import numpy as np
 
-from . import backends, functional
-from ._checks import dtype_of, positive_int
+from . import functional
+from ._checks import dtype_of, set_layer_options
 from ._params import HasParameters, init_uniform
 
 
@@ -17,14 +17,7 @@ class _RNNBase(HasParameters):
 
     def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
                  bidirectional=False, *, backend="auto", dtype="float32", seed=None):
-        self.input_size = positive_int("input_size", input_size)
-        self.hidden_size = positive_int("hidden_size", hidden_size)
-        self.num_layers = positive_int("num_layers", num_layers)
-        self.bias = bool(bias)
-        self.batch_first = bool(batch_first)
-        self.bidirectional = bool(bidirectional)
-        backends.resolve(backend)       # fail now on a bad name, not at the first call
-        self.backend = backend
+        set_layer_options(self, input_size, hidden_size, num_layers, bias, batch_first, bidirectional, backend)
         self.dtype = dtype_of(dtype)
         shapes = functional.param_shapes(self.mode, self.input_size, self.hidden_size,
                                          self.num_layers, self.bidirectional, self.bias)
