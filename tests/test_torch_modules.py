@@ -32,6 +32,9 @@ OPTIONS = {
 # float32 against torch's float32 (oneDNN): both round differently from the exact result.
 TOL = {torch.float64: dict(rtol=1e-10, atol=1e-12), torch.float32: dict(rtol=2e-5, atol=2e-6)}
 DEVICES = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+if torch.cuda.is_available():
+    from fastrnn.bench.runners import strict_float32_cudnn
+    strict_float32_cudnn()      # cuDNN's TF32 default would be compared against float32 kernels
 
 
 def _pair(tcls, fcls, kw, dtype, device, seed):
