@@ -28,9 +28,15 @@ def positive_int(name, value):
 def float_array(name, a, dtype):
     """Any array-like of real floats (or a torch CPU tensor) -> C-contiguous array of `dtype`.
     Never modifies the input: a cast or a copy is made when the layout or dtype differ."""
+    if a is None:
+        raise TypeError(f"{name} must be an array of real floating-point numbers; got None")
     if hasattr(a, "detach") and hasattr(a, "cpu"):     # a torch tensor, without importing torch
         a = a.detach().cpu().numpy()
-    arr = np.asarray(a)
+    try:
+        arr = np.asarray(a)
+    except (ValueError, TypeError) as e:                # ragged nested lists, for instance
+        raise ValueError(f"{name} must be an array of real floating-point numbers; "
+                         f"numpy could not make one: {e}") from None
     if arr.dtype.kind != "f":
         raise TypeError(f"{name} must hold real floating-point numbers; got dtype {arr.dtype}")
     return np.ascontiguousarray(arr, dtype=dtype)

@@ -12,7 +12,7 @@ Shapes: x (B, I) or (I,); h, c (B, H) or (H,). A cell is a one-step layer: the s
 import numpy as np
 
 from . import backends, functional
-from ._checks import dtype_of, float_array, positive_int
+from ._checks import dtype_of, float_array, positive_int, shape_is
 from ._params import HasParameters, init_uniform
 
 
@@ -27,10 +27,24 @@ def _step(mode, x, state, weights, backend, need_grad, dtype=None):
     x = float_array("x", x, dtype_of(dtype))
     if x.ndim not in (1, 2):
         raise ValueError(f"x must be 2-D (B, I) or 1-D (I,); got shape {x.shape}")
+    # Checked here, in the caller's shapes: functional.forward would name its (1, B, .) layout.
+    for key in ("weight_ih_l0", "weight_hh_l0"):
+        if len(np.shape(weights[key])) != 2:
+            raise ValueError(f"{key} must be 2-D; got shape {np.shape(weights[key])}")
+    I, H = np.shape(weights["weight_ih_l0"])[1], np.shape(weights["weight_hh_l0"])[1]
+    if x.shape[-1] != I:
+        raise ValueError(f"x must have input_size={I} features in its last dimension; got shape {x.shape}")
+    state_shape = x.shape[:-1] + (H,)
     hx = None
     if state is not None:
-        hx = tuple(None if s is None else float_array(n, s, dtype_of(dtype))[None]
-                   for n, s in zip(("h", "c"), state))
+        hx = []
+        for n, s in zip(("h", "c"), state):
+            if s is not None:
+                s = float_array(n, s, dtype_of(dtype))
+                shape_is(n, s, state_shape)
+                s = s[None]
+            hx.append(s)
+        hx = tuple(hx)
     y, hx_n, ctx = functional.forward(mode, x[None], hx, weights, backend=backend,
                                       need_grad=need_grad, dtype=dtype)
     return tuple(s[0] for s in hx_n), ctx
@@ -90,14 +104,22 @@ class _CellBase(HasParameters):
     def _call(self, x, state, need_grad):
         new_state, self._ctx = _step(self.mode, x, state, _as_layer_weights(self._params),
                                      self.backend, need_grad, self.dtype)
+        self._state_shape = new_state[0].shape
         return new_state
 
     def _backward(self, grad_state):
         if self._ctx is None:
-            raise RuntimeError("backward() needs a forward call first (with need_grad=True)")
+            raise ValueError("backward() needs a forward call first (with need_grad=True): "
+                             "there is no saved step to backpropagate through")
+        grads = []
+        for name, g in zip(("grad_h", "grad_c"), grad_state):
+            if g is not None:
+                g = float_array(name, g, self.dtype)
+                shape_is(name, g, self._state_shape)
+            grads.append(g)
         # h1 is both the step's output and its final state: feed its gradient in once, as grad_y.
-        gh = None if grad_state[0] is None else float_array("grad_h", grad_state[0], self.dtype)
-        rest = tuple(None if g is None else float_array("grad_c", g, self.dtype)[None] for g in grad_state[1:])
+        gh = grads[0]
+        rest = tuple(None if g is None else g[None] for g in grads[1:])
         grad_y = None if gh is None else gh[None]
         grad_x, grad_hx0, grads = functional.backward(self._ctx, grad_y, (None,) + rest)
         self.grads = {k[:-3]: v for k, v in grads.items()}

@@ -84,6 +84,8 @@ def forward(mode, x, hx, weights, *, num_layers=1, bidirectional=False, batch_fi
     D = 2 if bidirectional else 1
     if "weight_hh_l0" not in weights:
         raise ValueError("weights must contain 'weight_hh_l0' (torch's state_dict keys)")
+    if len(np.shape(weights["weight_hh_l0"])) != 2:
+        raise ValueError(f"weight_hh_l0 must be 2-D (G*H, H); got shape {tuple(np.shape(weights['weight_hh_l0']))}")
     dt = dtype_of(dtype if dtype is not None else _dtype_name(weights["weight_hh_l0"]))
     H = np.shape(weights["weight_hh_l0"])[1]
     bias = "bias_ih_l0" in weights

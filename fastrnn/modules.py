@@ -36,7 +36,8 @@ class _RNNBase(HasParameters):
 
     def _backward(self, grad_y, grad_hx):
         if self._ctx is None:
-            raise RuntimeError("backward() needs a forward call first (with need_grad=True)")
+            raise ValueError("backward() needs a forward call first (with need_grad=True): "
+                             "there is no saved forward to backpropagate through")
         grad_x, grad_hx0, self.grads = functional.backward(self._ctx, grad_y, grad_hx)
         return grad_x, grad_hx0
 
@@ -53,6 +54,9 @@ class LSTM(_RNNBase):
 
     def __call__(self, x, hx=None, *, need_grad=True):
         """x (T, B, I) -> y (T, B, D*H), (h_n, c_n) each (L*D, B, H). hx = (h0, c0) or None."""
+        if hx is not None and not (isinstance(hx, (tuple, list)) and len(hx) == 2):
+            raise ValueError(f"hx for LSTM is a pair (h0, c0), each (L*D, B, H); got {type(hx).__name__}"
+                             + (f" of shape {np.shape(hx)}" if hasattr(hx, "shape") else ""))
         y, (h_n, c_n) = self._forward(x, hx, need_grad)
         return y, (h_n, c_n)
 
@@ -66,6 +70,9 @@ class LSTM(_RNNBase):
 class _SingleState(_RNNBase):
     def __call__(self, x, hx=None, *, need_grad=True):
         """x (T, B, I), hx = h0 (L*D, B, H) or None -> y (T, B, D*H), h_n (L*D, B, H)."""
+        if isinstance(hx, (tuple, list)) and hx and all(hasattr(s, "shape") for s in hx):
+            raise ValueError(f"hx for {type(self).__name__} is h0, one array (L*D, B, H); "
+                             f"got a {type(hx).__name__} of {len(hx)} arrays (only LSTM takes (h0, c0))")
         y, (h_n,) = self._forward(x, None if hx is None else (hx,), need_grad)
         return y, h_n
 
