@@ -81,7 +81,8 @@ PROBES = {
     "cell x feature":        (lambda: fastrnn.LSTMCell(3, 4)(np.zeros((2, 5))), ValueError, ["input_size=3", "(2, 5)"]),
     "cell h shape":          (lambda: fastrnn.GRUCell(3, 4)(np.zeros((2, 3)), np.zeros((3, 4))),
                               ValueError, ["h must have shape (2, 4)", "(3, 4)"]),
-    "cell backward first":   (lambda: fastrnn.GRUCell(3, 4).backward(np.zeros((2, 4))), ValueError, ["forward call first"]),
+    "cell backward first":   (lambda: fastrnn.GRUCell(3, 4).backward(np.zeros((2, 4))), ValueError,
+                              ["forward call first"]),
 }
 
 
