@@ -11,8 +11,13 @@ from numba import cuda
 
 @cuda.jit(device=True, inline="always")
 def sigmoid(x):
+    # exp of a non-positive number only: no overflow for any x (the simulator's math.exp raises
+    # on overflow where the GPU's expf returns inf), and NaN falls through to the second branch.
     one = type(x)(1)
-    return one / (one + math.exp(-x))
+    if x >= 0:
+        return one / (one + math.exp(-x))
+    e = math.exp(x)
+    return e / (one + e)
 
 
 @cuda.jit(device=True, inline="always")
