@@ -1,12 +1,17 @@
 """Shared by the tests: random problems, one call that runs forward+backward on any backend,
 and the tolerance rule (flash-attention's): a float32 kernel's error against the float64
-reference may be at most twice the float32 reference's own error, plus a small floor."""
+reference may be at most RULE_FACTOR times the float32 reference's own error, plus a small floor."""
 import numpy as np
 
 from fastrnn import functional
 
 MODES = ["LSTM", "GRU", "RNN_TANH", "RNN_RELU"]
 EPS32 = float(np.finfo(np.float32).eps)
+# 3, not flash-attention's 2: on the 2-layer bidirectional LSTM of test_cpu_float32_longer_sequence
+# (T=40, B=4, H=48), over 150 seeds the CPU kernel's worst error reached 2.42x the float32
+# reference's (weight and bias gradients, sums of 160 terms in another order, activations within
+# 2.3 ulp), failing about 1 run in 100 at 2x. A real bug errs by orders of magnitude more.
+RULE_FACTOR = 3
 
 
 def make_problem(rng, mode, T, B, I, H, num_layers=1, bidirectional=False, bias=True,
@@ -54,9 +59,9 @@ def assert_within_rule(got, ref64, ref32):
         scale = max(1.0, float(np.abs(ref64[name]).max()))
         err = float(np.abs(got[name] - ref64[name]).max())
         base = float(np.abs(ref32[name] - ref64[name]).max())
-        bound = 2 * base + 4 * EPS32 * scale
+        bound = RULE_FACTOR * base + 4 * EPS32 * scale
         assert np.isfinite(err) and err <= bound, (
-            f"{name}: error {err:.3g} vs float64 reference exceeds 2 x {base:.3g} (float32 "
+            f"{name}: error {err:.3g} vs float64 reference exceeds {RULE_FACTOR} x {base:.3g} (float32 "
             f"reference's own error) + floor {4 * EPS32 * scale:.3g}")
 
 
