@@ -116,8 +116,8 @@ class DeviceOps:
 
     @staticmethod
     def empty(shape, dtype):
-        from numba import cuda
-        return cuda.device_array(shape, dtype=dtype)
+        from .kernels.cuda.runtime import device_empty
+        return device_empty(shape, dtype)
 
     @staticmethod
     def zeros(shape, dtype):

@@ -18,11 +18,14 @@ Arrays: numpy (or array-likes, torch CPU tensors) for every backend; CUDA arrays
 arrays, CuPy arrays, torch CUDA tensors) for backend "cuda", which "auto" picks for them. The
 results are of the kind x was, without a copy on the device.
 """
+import contextlib
+
 import numpy as np
 
 from . import backends
 from ._arrays import CUDA_KINDS, DeviceOps, HostOps, kind_of, to_kind
 from ._checks import dtype_of, named_arrays, shape_is
+from .workspace import format_bytes, workspace_bytes
 
 GATES = {"LSTM": 4, "GRU": 3, "RNN_TANH": 1, "RNN_RELU": 1}
 
@@ -106,25 +109,28 @@ def forward(mode, x, hx, weights, *, num_layers=1, bidirectional=False, batch_fi
     w = named_arrays("weights", weights, shapes, dt, convert=ops.array)
     state0 = _initial_state(ops, mode, hx, num_layers * D, B, H, dt, unbatched)
 
-    n_state = len(state0)
-    state_n = tuple(ops.empty((num_layers * D, B, H), dt) for _ in range(n_state))
-    saved = []
-    layer_in = xt
-    for layer in range(num_layers):
-        outs = []
-        for d in range(D):
-            sfx = f"_l{layer}" + ("_reverse" if d else "")
-            k = layer * D + d
-            no_bias = ops.zeros(shapes["weight_hh" + sfx][0], dt) if not bias else None
-            y, st, sv = impl.forward(mode, layer_in, tuple(s[k] for s in state0),
-                                     w["weight_ih" + sfx], w["weight_hh" + sfx],
-                                     w.get("bias_ih" + sfx, no_bias), w.get("bias_hh" + sfx, no_bias),
-                                     reverse=bool(d), need_grad=need_grad)
-            for s_out, s in zip(state_n, st):
-                ops.assign(s_out[k], s)
-            outs.append(y)
-            saved.append(sv)
-        layer_in = ops.concat_features(outs)
+    need = dict(mode=mode, T=T, B=B, I=I, H=H, num_layers=num_layers, bidirectional=bidirectional,
+                dtype=dt, need_grad=need_grad)
+    with _workspace(**need):
+        n_state = len(state0)
+        state_n = tuple(ops.empty((num_layers * D, B, H), dt) for _ in range(n_state))
+        saved = []
+        layer_in = xt
+        for layer in range(num_layers):
+            outs = []
+            for d in range(D):
+                sfx = f"_l{layer}" + ("_reverse" if d else "")
+                k = layer * D + d
+                no_bias = ops.zeros(shapes["weight_hh" + sfx][0], dt) if not bias else None
+                y, st, sv = impl.forward(mode, layer_in, tuple(s[k] for s in state0),
+                                         w["weight_ih" + sfx], w["weight_hh" + sfx],
+                                         w.get("bias_ih" + sfx, no_bias), w.get("bias_hh" + sfx, no_bias),
+                                         reverse=bool(d), need_grad=need_grad)
+                for s_out, s in zip(state_n, st):
+                    ops.assign(s_out[k], s)
+                outs.append(y)
+                saved.append(sv)
+            layer_in = ops.concat_features(outs)
 
     y = to_kind(ops.caller_layout(layer_in, batch_first, unbatched), kind)
     hx_n = tuple(to_kind(_squeeze_batch(ops, s, unbatched), kind) for s in state_n)
@@ -163,29 +169,47 @@ def backward(ctx, grad_y, grad_hx=None):
         raise ValueError(f"grad_hx must hold {n_state} array(s) for {ctx.mode}; got {len(grad_hx)}")
     gstate = _initial_state(ops, ctx.mode, grad_hx, L * D, B, H, dt, unbatched, name="grad_h_n")
 
-    grads = {}
-    dstate0 = tuple(ops.empty((L * D, B, H), dt) for _ in range(n_state))
-    g_out = gy
-    for layer in reversed(range(L)):
-        g_in = None
-        for d in range(D):
-            k = layer * D + d
-            dy = g_out if D == 1 else ops.features(g_out, d * H, (d + 1) * H)
-            dx, ds, (dw_ih, dw_hh, db_ih, db_hh) = impl.backward(
-                ctx.saved[k], dy, tuple(g[k] for g in gstate))
-            for out, s in zip(dstate0, ds):
-                ops.assign(out[k], s)
-            sfx = f"_l{layer}" + ("_reverse" if d else "")
-            grads["weight_ih" + sfx], grads["weight_hh" + sfx] = dw_ih, dw_hh
-            if ctx.bias:
-                grads["bias_ih" + sfx], grads["bias_hh" + sfx] = db_ih, db_hh
-            g_in = dx if g_in is None else ops.add(g_in, dx)
-        g_out = g_in
+    need = dict(mode=ctx.mode, T=T, B=B, I=I, H=H, num_layers=L, bidirectional=D == 2, dtype=dt, need_grad=True)
+    with _workspace(**need):
+        grads = {}
+        dstate0 = tuple(ops.empty((L * D, B, H), dt) for _ in range(n_state))
+        g_out = gy
+        for layer in reversed(range(L)):
+            g_in = None
+            for d in range(D):
+                k = layer * D + d
+                dy = g_out if D == 1 else ops.features(g_out, d * H, (d + 1) * H)
+                dx, ds, (dw_ih, dw_hh, db_ih, db_hh) = impl.backward(
+                    ctx.saved[k], dy, tuple(g[k] for g in gstate))
+                for out, s in zip(dstate0, ds):
+                    ops.assign(out[k], s)
+                sfx = f"_l{layer}" + ("_reverse" if d else "")
+                grads["weight_ih" + sfx], grads["weight_hh" + sfx] = dw_ih, dw_hh
+                if ctx.bias:
+                    grads["bias_ih" + sfx], grads["bias_hh" + sfx] = db_ih, db_hh
+                g_in = dx if g_in is None else ops.add(g_in, dx)
+            g_out = g_in
     names = param_names(L, D == 2, ctx.bias)
     grads = {name: to_kind(grads[name], ctx.kind) for name in names}
     grad_x = to_kind(ops.caller_layout(g_out, batch_first, unbatched), ctx.kind)
     grad_hx0 = tuple(to_kind(_squeeze_batch(ops, s, unbatched), ctx.kind) for s in dstate0)
     return grad_x, grad_hx0, grads
+
+
+@contextlib.contextmanager
+def _workspace(**problem):
+    """A failed allocation inside the kernels becomes a MemoryError that says what the whole
+    problem needs (fastrnn.workspace_bytes), not only which array did not fit."""
+    try:
+        yield
+    except MemoryError as e:
+        need = workspace_bytes(**problem)
+        what = "training" if problem["need_grad"] else "inference"
+        shape = ", ".join(f"{k}={problem[k]}" for k in ("T", "B", "I", "H", "num_layers"))
+        raise MemoryError(
+            f"fastrnn: {problem['mode']} ({shape}{', bidirectional' if problem['bidirectional'] else ''}, "
+            f"{np.dtype(problem['dtype']).name}, {what}) needs about {format_bytes(need)} of workspace "
+            f"(fastrnn.workspace_bytes) and an allocation failed: {e}") from None
 
 
 def _backend_for(backend, kind):

@@ -20,7 +20,7 @@ def rnn_forward_row(a, q, bias, relu, h):
     if relu:
         for j in range(H):
             v = a[j] + q[j] + bias[j]
-            h[j] = v if v > zero else zero
+            h[j] = zero if v <= zero else v      # NaN stays NaN, as np.maximum and torch
     else:
         for j in range(H):
             h[j] = tanh(a[j] + q[j] + bias[j])

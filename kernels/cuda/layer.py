@@ -26,7 +26,7 @@ from .rnn_backward import (rnn_relu_backward_persistent, rnn_relu_backward_step,
 from .rnn_forward import (rnn_relu_forward_persistent, rnn_relu_forward_step,
                           rnn_tanh_forward_persistent, rnn_tanh_forward_step)
 from .launch import grid_for
-from .runtime import SIMULATOR
+from .runtime import SIMULATOR, device_empty
 
 # mode -> (G, forward step kernel, forward persistent factory, backward step, backward persistent)
 KERNELS = {
@@ -42,7 +42,7 @@ KERNELS = {
 def _empty(shape, dtype):
     # Every kernel output is allocated here; the tests swap in a NaN-filled allocator, so an
     # element a kernel forgets to write cannot pass unnoticed.
-    return cuda.device_array(shape, dtype=dtype)
+    return device_empty(shape, dtype)
 
 
 def _on_device(a):

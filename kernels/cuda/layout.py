@@ -8,6 +8,7 @@ out[i, j, k] = a[j, i, k] if swap01 else a[i, j, k], for 3-D views of any stride
 from numba import cuda
 
 from .launch import grid_stride_launch
+from .runtime import device_empty
 
 
 @cuda.jit
@@ -23,7 +24,7 @@ def _copy3_kernel(out, a, swap01):
 
 
 def _empty(shape, dtype):
-    return cuda.device_array(shape, dtype=dtype)
+    return device_empty(shape, dtype)
 
 
 def swap01(a):

@@ -19,7 +19,7 @@ def rnn_tanh_forward_point(j, a, q, bias, aux, h_prev, s_prev, h, s, aux_out):
 def rnn_relu_forward_point(j, a, q, bias, aux, h_prev, s_prev, h, s, aux_out):
     """As rnn_tanh_forward_point, with relu."""
     v = a[j] + q[j] + bias[j]
-    h[j] = v if v > type(v)(0) else type(v)(0)
+    h[j] = type(v)(0) if v <= type(v)(0) else v     # NaN stays NaN, as np.maximum and torch
 
 
 rnn_tanh_forward_step = forward_step(rnn_tanh_forward_point)

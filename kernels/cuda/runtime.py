@@ -33,3 +33,17 @@ def cupy_or_none():
     except ImportError:
         return None
     return cupy
+
+
+def device_empty(shape, dtype):
+    """cuda.device_array, with running out of device memory raised as MemoryError (numba raises
+    CudaAPIError), so callers handle host and device exhaustion alike."""
+    try:
+        return cuda.device_array(shape, dtype=dtype)
+    except MemoryError:
+        raise
+    except Exception as e:
+        if "OUT_OF_MEMORY" in str(e) or getattr(e, "code", None) == 2:
+            raise MemoryError(f"CUDA out of memory allocating an array of shape {shape} and dtype "
+                              f"{dtype}") from e
+        raise

@@ -1,0 +1,48 @@
+"""How much memory a layer stack needs beyond its inputs and weights, before it is asked for.
+
+    fastrnn.workspace_bytes("LSTM", T=1000, B=64, I=256, H=512, num_layers=2, need_grad=True)
+
+The count follows the CPU and CUDA backends' buffers (kernels/*/layer.py), with T steps, B batch,
+H hidden size, G gates, D directions, I_l a layer's input size (I, then D*H), in elements:
+    input projection, one direction at a time     T*B*G*H   (LSTM and GRU keep it, as the
+                                                             gate activations, when training)
+    h_t of each direction, and the layer output    T*B*D*H twice (once when D = 1)
+    saved state sequence when training             T*B*D*H   (LSTM c_t, GRU hn_t)
+    backward, one layer at a time                  T*B*(G*H*(1 + [GRU]) + 2*I_l)   dG, dx, their sum
+Training holds every layer's kept buffers until backward has passed it; inference (need_grad
+False) holds one layer's and the previous layer's output. Weights' gradients are added too.
+Measured against tracemalloc on the CPU backend, the estimate is at most 1.6x the peak and
+never under 0.9x of it (tests/test_memory.py checks the band).
+"""
+import numpy as np
+
+GATES = {"LSTM": 4, "GRU": 3, "RNN_TANH": 1, "RNN_RELU": 1}
+SAVED_STATES = {"LSTM": 1, "GRU": 1, "RNN_TANH": 0, "RNN_RELU": 0}
+
+
+def workspace_bytes(mode, T, B, I, H, num_layers=1, bidirectional=False, dtype="float32", need_grad=True):
+    """Bytes of host or device memory one forward (and, if need_grad, backward) allocates."""
+    if mode not in GATES:
+        raise ValueError(f"mode must be one of {', '.join(GATES)}; got {mode!r}")
+    G = GATES[mode]
+    D = 2 if bidirectional else 1
+    TB = T * B
+    layer_in = [I] + [D * H] * (num_layers - 1)
+    outputs = TB * D * H * (2 if D == 2 else 1)     # each direction's h_t, and their concatenation
+    projection = TB * G * H                          # one direction's input projection
+    weights = sum(D * G * H * (i + H + 2) for i in layer_in)
+    if not need_grad:
+        return int(np.dtype(dtype).itemsize * (projection + outputs + max(layer_in) * TB + weights))
+    gates_kept = D * projection if mode in ("LSTM", "GRU") else 0
+    states_kept = TB * D * H * SAVED_STATES[mode]
+    backward = max(TB * (G * H * (2 if mode == "GRU" else 1) + 2 * i) for i in layer_in)
+    transient = 0 if gates_kept else projection
+    total = num_layers * (gates_kept + states_kept + outputs) + transient + backward + weights
+    return int(np.dtype(dtype).itemsize * total)
+
+
+def format_bytes(n):
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if n < 1024 or unit == "TiB":
+            return f"{n:.1f} {unit}" if unit != "B" else f"{n} B"
+        n /= 1024
