@@ -74,7 +74,7 @@ def forward(mode, x, state0, w_ih, w_hh, b_ih, b_hh, reverse=False, need_grad=Tr
     T, B, I = x.shape
     GH, H = w_hh.shape
     dt = x.dtype
-    G, fwd_step, fwd_persistent, _, _ = KERNELS[mode]
+    _, fwd_step, fwd_persistent, _, _ = KERNELS[mode]
 
     xp = _empty((T, B, GH), dt)                 # phase 1; then the saved activations
     matmul(x.reshape(T * B, I), w_ih, xp.reshape(T * B, GH), trans_b=True)
@@ -85,15 +85,13 @@ def forward(mode, x, state0, w_ih, w_hh, b_ih, b_hh, reverse=False, need_grad=Tr
     # The second state sequence: LSTM c_t, GRU hn_t (what its backward reads); RNN none.
     s_all = _empty((T, B, H), dt) if mode in ("LSTM", "GRU") else y
     s0 = state0[1] if mode == "LSTM" else h0
-    args = (xp, bias, aux, h0, s0, y, s_all, s_all)
+    q = _empty((B, GH), dt)                     # h_{t-1} W_hh^T, one step
+    args = (xp, q, bias, aux, h0, s0, y, s_all, s_all)   # sweep.py's forward argument list
 
     persistent = fwd_persistent(dt)
-    q = _empty((B, GH), dt)
-    p_args = (reverse, 1, w_hh, xp, q) + args[1:]
-    plan = _plan(mode, B, H, dt, persistent, p_args)
+    plan = _plan(mode, B, H, dt, persistent, (reverse, 1, w_hh) + args)
     if plan.strategy == "persistent":
-        persistent[plan.blocks, plan.threads, 0, plan.shared_bytes](
-            reverse, plan.units_per_block, w_hh, xp, q, *args[1:])
+        persistent[plan.blocks, plan.threads, 0, plan.shared_bytes](reverse, plan.units_per_block, w_hh, *args)
     else:
         blocks, threads = grid_for(B * H)
         gemm = StepGemm(w_hh, q, trans_b=True)       # q = h_{t-1} W_hh^T
@@ -102,7 +100,7 @@ def forward(mode, x, state0, w_ih, w_hh, b_ih, b_hh, reverse=False, need_grad=Tr
             t = T - 1 - step if reverse else step
             tp = t + 1 if reverse else t - 1
             gemm(h0s if step == 0 else ys[tp])
-            fwd_step[blocks, threads](t, tp, step == 0, xp, q, *args[1:])
+            fwd_step[blocks, threads](t, tp, step == 0, *args)
 
     last = 0 if reverse else T - 1
     state_n = (copy_into(_empty((B, H), dt), y[last]),)
