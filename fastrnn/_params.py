@@ -27,3 +27,7 @@ class HasParameters:
 
     def parameters(self):
         return list(self._params.values())
+
+    def named_parameters(self):
+        """[(torch name, array)]: the live arrays, which an optimiser updates in place."""
+        return list(self._params.items())
