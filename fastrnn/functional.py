@@ -75,7 +75,7 @@ class Context:
 
 
 def forward(mode, x, hx, weights, *, num_layers=1, bidirectional=False, batch_first=False,
-            backend="auto", need_grad=True, dtype=None):
+            backend="auto", need_grad=True, dtype=None, lengths=None):
     """Run a stack of recurrent layers. Returns y, hx_n (tuple like hx), and a Context
     (None when need_grad is False: nothing that only backward reads is kept)."""
     if mode not in GATES:
@@ -108,6 +108,8 @@ def forward(mode, x, hx, weights, *, num_layers=1, bidirectional=False, batch_fi
     shapes = param_shapes(mode, I, H, num_layers, bidirectional, bias)
     w = named_arrays("weights", weights, shapes, dt, convert=ops.array)
     state0 = _initial_state(ops, mode, hx, num_layers * D, B, H, dt, unbatched)
+    lengths = _lengths(lengths, T, B, unbatched)
+    ragged = {} if lengths is None else dict(lengths=lengths)
 
     need = dict(mode=mode, T=T, B=B, I=I, H=H, num_layers=num_layers, bidirectional=bidirectional,
                 dtype=dt, need_grad=need_grad)
@@ -125,7 +127,7 @@ def forward(mode, x, hx, weights, *, num_layers=1, bidirectional=False, batch_fi
                 y, st, sv = impl.forward(mode, layer_in, tuple(s[k] for s in state0),
                                          w["weight_ih" + sfx], w["weight_hh" + sfx],
                                          w.get("bias_ih" + sfx, no_bias), w.get("bias_hh" + sfx, no_bias),
-                                         reverse=bool(d), need_grad=need_grad)
+                                         reverse=bool(d), need_grad=need_grad, **ragged)
                 for s_out, s in zip(state_n, st):
                     ops.assign(s_out[k], s)
                 outs.append(y)
@@ -222,6 +224,21 @@ def _backend_for(backend, kind):
                              "use backend='cuda' (or 'auto'), or copy x to the host")
         return "cuda"
     return backends.resolve(backend)
+
+
+def _lengths(lengths, T, B, unbatched):
+    """None, or (B,) int64 sequence lengths in 1..T; None also when every length is T."""
+    if lengths is None:
+        return None
+    if unbatched:
+        raise ValueError("lengths needs batched input (T, B, I); an unbatched sequence has one length: slice it")
+    lens = np.asarray(lengths.cpu() if hasattr(lengths, "cpu") else lengths)
+    if lens.shape != (B,) or not (np.issubdtype(lens.dtype, np.integer) or lens.size == 0):
+        raise ValueError(f"lengths must be {B} integers, one per sequence; got shape {lens.shape}, dtype {lens.dtype}")
+    if lens.min() < 1 or lens.max() > T:
+        raise ValueError(f"lengths must lie in 1..T={T}; got min {lens.min()}, max {lens.max()}")
+    lens = lens.astype(np.int64)
+    return None if (lens == T).all() else lens
 
 
 def _dtype_name(a):

@@ -13,6 +13,9 @@ from ._params import HasParameters, init_uniform
 
 
 class _RNNBase(HasParameters):
+    """Variable-length batches: pass lengths (B,) with a padded x. Steps past a sequence's length
+    give zero output, leave its state as it was and take no gradient; h_n is each sequence's
+    state after its own last step. torch's packed sequences compute the same, without packing."""
     mode = None
 
     def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
@@ -26,11 +29,11 @@ class _RNNBase(HasParameters):
         self._ctx = None
 
     # -- forward / backward -----------------------------------------------------
-    def _forward(self, x, hx, need_grad):
+    def _forward(self, x, hx, need_grad, lengths=None):
         y, hx_n, ctx = functional.forward(
             self.mode, x, hx, self._params, num_layers=self.num_layers,
             bidirectional=self.bidirectional, batch_first=self.batch_first,
-            backend=self.backend, need_grad=need_grad, dtype=self.dtype)
+            backend=self.backend, need_grad=need_grad, dtype=self.dtype, lengths=lengths)
         self._ctx = ctx
         return y, hx_n
 
@@ -52,12 +55,13 @@ class LSTM(_RNNBase):
     """Long short-term memory layers; gate order i, f, g, o as torch."""
     mode = "LSTM"
 
-    def __call__(self, x, hx=None, *, need_grad=True):
-        """x (T, B, I) -> y (T, B, D*H), (h_n, c_n) each (L*D, B, H). hx = (h0, c0) or None."""
+    def __call__(self, x, hx=None, *, need_grad=True, lengths=None):
+        """x (T, B, I) -> y (T, B, D*H), (h_n, c_n) each (L*D, B, H). hx = (h0, c0) or None.
+        lengths (B,): each sequence's length in a padded batch (see _RNNBase)."""
         if hx is not None and not (isinstance(hx, (tuple, list)) and len(hx) == 2):
             raise ValueError(f"hx for LSTM is a pair (h0, c0), each (L*D, B, H); got {type(hx).__name__}"
                              + (f" of shape {np.shape(hx)}" if hasattr(hx, "shape") else ""))
-        y, (h_n, c_n) = self._forward(x, hx, need_grad)
+        y, (h_n, c_n) = self._forward(x, hx, need_grad, lengths)
         return y, (h_n, c_n)
 
     def backward(self, grad_y, grad_hx=None):
@@ -68,12 +72,13 @@ class LSTM(_RNNBase):
 
 
 class _SingleState(_RNNBase):
-    def __call__(self, x, hx=None, *, need_grad=True):
-        """x (T, B, I), hx = h0 (L*D, B, H) or None -> y (T, B, D*H), h_n (L*D, B, H)."""
+    def __call__(self, x, hx=None, *, need_grad=True, lengths=None):
+        """x (T, B, I), hx = h0 (L*D, B, H) or None -> y (T, B, D*H), h_n (L*D, B, H).
+        lengths (B,): each sequence's length in a padded batch (see _RNNBase)."""
         if isinstance(hx, (tuple, list)) and hx and all(hasattr(s, "shape") for s in hx):
             raise ValueError(f"hx for {type(self).__name__} is h0, one array (L*D, B, H); "
                              f"got a {type(hx).__name__} of {len(hx)} arrays (only LSTM takes (h0, c0))")
-        y, (h_n,) = self._forward(x, None if hx is None else (hx,), need_grad)
+        y, (h_n,) = self._forward(x, None if hx is None else (hx,), need_grad, lengths)
         return y, h_n
 
     def backward(self, grad_y, grad_h_n=None):

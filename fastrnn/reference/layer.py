@@ -2,16 +2,20 @@
 
 This is the contract every backend implements (kernels/cpu/layer.py is the fast one):
 
-    forward(mode, x, state0, w_ih, w_hh, b_ih, b_hh, reverse=False, need_grad=True)
+    forward(mode, x, state0, w_ih, w_hh, b_ih, b_hh, reverse=False, need_grad=True, lengths=None)
         x (T, B, I); state0 tuple of (B, H): (h0, c0) for LSTM, (h0,) otherwise;
-        w_ih (G*H, I), w_hh (G*H, H), b_ih (G*H,), b_hh (G*H,)
+        w_ih (G*H, I), w_hh (G*H, H), b_ih (G*H,), b_hh (G*H,);
+        lengths None, or (B,) int64 in 1..T: sequence b has lengths[b] steps
         -> y (T, B, H), state_n (tuple like state0), saved (None unless need_grad)
     backward(saved, dy, dstate_n)
         dy (T, B, H), dstate_n tuple of (B, H)
         -> dx (T, B, I), dstate0 (tuple), (dw_ih, dw_hh, db_ih, db_hh)
 
 reverse=True runs t = T-1 ... 0 (the backward direction of a bidirectional layer); y keeps the
-input's time order. Computes in the dtype of its inputs, so the same code gives the float64
+input's time order. With lengths, a step t >= lengths[b] is padding for sequence b: its state
+passes through unchanged, its output is zero and it takes no gradient, so state_n holds each
+sequence's state after its own last step (in reverse, a sequence starts at its own last step):
+what torch's packed sequences compute. Computes in the dtype of its inputs, so the same code gives the float64
 specification and the float32 baseline that the tests' tolerances are derived from.
 """
 from functools import partial
@@ -38,7 +42,7 @@ def _steps(T, reverse):
     return range(T - 1, -1, -1) if reverse else range(T)
 
 
-def forward(mode, x, state0, w_ih, w_hh, b_ih, b_hh, reverse=False, need_grad=True):
+def forward(mode, x, state0, w_ih, w_hh, b_ih, b_hh, reverse=False, need_grad=True, lengths=None):
     cell_forward = _cell_forward(mode)
     T, B = x.shape[:2]
     H = w_hh.shape[1]
@@ -46,21 +50,35 @@ def forward(mode, x, state0, w_ih, w_hh, b_ih, b_hh, reverse=False, need_grad=Tr
     caches = [None] * T
     state = state0
     for t in _steps(T, reverse):
-        state, caches[t] = cell_forward(x[t], state, w_ih, w_hh, b_ih, b_hh)
-        y[t] = state[0]
-    saved = (CELLS[mode].backward, caches, reverse, x.shape) if need_grad else None
+        new, caches[t] = cell_forward(x[t], state, w_ih, w_hh, b_ih, b_hh)
+        if lengths is not None:
+            active = (t < lengths)[:, None]
+            new = tuple(np.where(active, n, s) for n, s in zip(new, state))
+            y[t] = np.where(active, new[0], 0)
+        else:
+            y[t] = new[0]
+        state = new
+    saved = (CELLS[mode].backward, caches, reverse, x.shape, lengths) if need_grad else None
     return y, state, saved
 
 
 def backward(saved, dy, dstate_n):
-    cell_backward, caches, reverse, x_shape = saved
+    cell_backward, caches, reverse, x_shape, lengths = saved
     T = x_shape[0]
     dx = np.empty(x_shape, dtype=dy.dtype)
     dws = None
     dstate = dstate_n
     for t in _steps(T, not reverse):
         # h_t feeds both the output y_t and the next step: their gradients add.
-        dstate = (dstate[0] + dy[t],) + tuple(dstate[1:])
-        dx[t], dstate, dw = cell_backward(caches[t], dstate)
+        upstream = (dstate[0] + dy[t],) + tuple(dstate[1:])
+        if lengths is None:
+            dx[t], dstate, dw = cell_backward(caches[t], upstream)
+        else:
+            # Padding: the output was a constant zero and the state passed through, so the step
+            # takes no gradient (zero upstream: zero dx, zero weight gradients) and the state's
+            # gradient passes through to the step before, without dy.
+            active = (t < lengths)[:, None]
+            dx[t], before, dw = cell_backward(caches[t], tuple(np.where(active, u, 0) for u in upstream))
+            dstate = tuple(np.where(active, b, d) for b, d in zip(before, dstate))
         dws = dw if dws is None else tuple(a + b for a, b in zip(dws, dw))
     return dx, dstate, dws

@@ -8,7 +8,7 @@ scales the latter). Then one BLAS GEMM dGh_t W_hh for the recurrent part of dh_{
 import numpy as np
 
 from .jit import kernel
-from .sweep import state_before, time_index
+from .sweep import active, recurrent_grad, rows_before, time_index
 
 
 @kernel
@@ -36,7 +36,7 @@ def gru_backward_row(a, hn, h_prev, dy, dh, di, dr_, direct):
 
 
 @kernel
-def gru_backward_sweep(gates, hn_all, y, h0, w_hh, dy, dh_n, reverse, dgi, dgh):
+def gru_backward_sweep(gates, hn_all, y, h0, w_hh, dy, dh_n, reverse, dgi, dgh, lens, ragged):
     """
     gates  (T, B, 3H) activations r, z, n saved by the forward sweep
     hn_all (T, B, H)  h_{t-1} W_hn^T + b_hn
@@ -44,17 +44,26 @@ def gru_backward_sweep(gates, hn_all, y, h0, w_hh, dy, dh_n, reverse, dgi, dgh):
     w_hh   (3H, H)    C-contiguous
     dy     (T, B, H)  gradient of the outputs h_t;  dh_n (B, H) of the final state
     dgi, dgh (T, B, 3H) out: pre-activation gradients, input side and recurrent side
+    lens   (B,)       sequence lengths (sweep.py); padding passes dh through unchanged
     returns dh0 (B, H)
     """
     T, B, _ = gates.shape
     dh = dh_n.copy()            # recurrent gradient of h_t, from step t+1 (or the final state)
     direct = np.empty_like(dh)  # the z * h_{t-1} path, added after the GEMM
+    rec = np.empty_like(dh)
+    scratch = np.empty_like(h0)
     for step in range(T):
         t = time_index(step, T, not reverse)
-        h_prev = state_before(y, h0, t, reverse)
+        h_prev = rows_before(y, h0, t, reverse, lens, ragged, scratch)
         for b in range(B):
-            gru_backward_row(gates[t, b], hn_all[t, b], h_prev[b], dy[t, b], dh[b],
-                             dgi[t, b], dgh[t, b], direct[b])
-        np.dot(dgh[t], w_hh, dh)
-        dh += direct
+            if active(t, lens, b):
+                gru_backward_row(gates[t, b], hn_all[t, b], h_prev[b], dy[t, b], dh[b],
+                                 dgi[t, b], dgh[t, b], direct[b])
+            else:
+                dgi[t, b] = 0
+                dgh[t, b] = 0
+        recurrent_grad(dgh[t], w_hh, dh, t, lens, ragged, rec)
+        for b in range(B):
+            if active(t, lens, b):
+                dh[b] += direct[b]
     return dh

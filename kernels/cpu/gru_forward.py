@@ -9,7 +9,7 @@ import numpy as np
 
 from .activations import sigmoid, tanh
 from .jit import kernel
-from .sweep import state_before, time_index
+from .sweep import active, rows_before, time_index
 
 
 @kernel
@@ -31,7 +31,7 @@ def gru_forward_row(a, q, bias, b_hn, h_prev, h, hn):
 
 
 @kernel
-def gru_forward_sweep(xp, w_hh, bias, b_hn, h0, reverse, save, y, hn_all):
+def gru_forward_sweep(xp, w_hh, bias, b_hn, h0, reverse, save, y, hn_all, lens, ragged):
     """
     xp     (T, B, 3H) x W_ih^T; on return holds the activations r, z, n (if save)
     w_hh   (3H, H)    as stored (torch layout); used as w_hh.T, which BLAS reads without a copy
@@ -40,13 +40,18 @@ def gru_forward_sweep(xp, w_hh, bias, b_hn, h0, reverse, save, y, hn_all):
     h0     (B, H)     initial state
     y      (T, B, H)  out: h_t
     hn_all (T, B, H)  out: h_{t-1} W_hn^T + b_hn (only if save; else may be (1, B, H))
+    lens   (B,)       sequence lengths (sweep.py); ragged: some are shorter than T
     """
     T, B, G = xp.shape
     rec = np.empty((B, G), dtype=xp.dtype)
+    scratch = np.empty_like(h0)
     for step in range(T):
         t = time_index(step, T, reverse)
-        h_prev = state_before(y, h0, t, reverse)
+        h_prev = rows_before(y, h0, t, reverse, lens, ragged, scratch)
         np.dot(h_prev, w_hh.T, rec)
         hn_t = hn_all[t] if save else hn_all[0]
         for b in range(B):
-            gru_forward_row(xp[t, b], rec[b], bias, b_hn, h_prev[b], y[t, b], hn_t[b])
+            if active(t, lens, b):
+                gru_forward_row(xp[t, b], rec[b], bias, b_hn, h_prev[b], y[t, b], hn_t[b])
+            else:
+                y[t, b] = 0      # padding: zero output

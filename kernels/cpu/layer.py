@@ -5,7 +5,7 @@
     3. weight gradients  dW_ih = dG^T X, dW_hh = dG^T H_prev, dX = dG W_ih, db = sum dG  (blas.py)
 
 Same contract as fastrnn/reference/layer.py (which it is tested against):
-    forward(mode, x, state0, w_ih, w_hh, b_ih, b_hh, reverse, need_grad) -> y, state_n, saved
+    forward(mode, x, state0, w_ih, w_hh, b_ih, b_hh, reverse, need_grad, lengths) -> y, state_n, saved
     backward(saved, dy, dstate_n) -> dx, dstate0, (dw_ih, dw_hh, db_ih, db_hh)
 Shapes: T steps, B batch, I input, H hidden, G gates (4 LSTM, 3 GRU, 1 RNN). All arrays are
 C-contiguous and of one dtype (float32 or float64); fastrnn/functional.py makes sure of that.
@@ -33,56 +33,68 @@ def _project(x, w_ih):
     return matmul(x.reshape(T * B, I), w_ih.T).reshape(T, B, -1)
 
 
-def forward(mode, x, state0, w_ih, w_hh, b_ih, b_hh, reverse=False, need_grad=True):
+def forward(mode, x, state0, w_ih, w_hh, b_ih, b_hh, reverse=False, need_grad=True, lengths=None):
     T, B, _ = x.shape
     H = w_hh.shape[1]
+    ragged = lengths is not None
+    lens = np.asarray(lengths, dtype=np.int64) if ragged else np.full(B, T, dtype=np.int64)
     xp = _project(x, w_ih)
     y = _empty((T, B, H), x.dtype)
     h0 = state0[0]
     saved_len = T if need_grad else 1   # buffers only backward reads shrink to one step
     if mode == "LSTM":
         c_all = _empty((saved_len, B, H), x.dtype)
-        c_n = lstm_forward_sweep(xp, w_hh, b_ih + b_hh, h0, state0[1], reverse, need_grad, y, c_all)
-        state_n = (y[0 if reverse else -1].copy(), c_n)
+        c_n = lstm_forward_sweep(xp, w_hh, b_ih + b_hh, h0, state0[1], reverse, need_grad, y, c_all,
+                                 lens, ragged)
+        state_n = (_last_h(y, lens, reverse), c_n)
         extra = (c_all, state0[1])
     elif mode == "GRU":
         bias = b_ih.copy()
         bias[:2 * H] += b_hh[:2 * H]
         hn_all = _empty((saved_len, B, H), x.dtype)
-        gru_forward_sweep(xp, w_hh, bias, b_hh[2 * H:].copy(), h0, reverse, need_grad, y, hn_all)
-        state_n = (y[0 if reverse else -1].copy(),)
+        gru_forward_sweep(xp, w_hh, bias, b_hh[2 * H:].copy(), h0, reverse, need_grad, y, hn_all, lens, ragged)
+        state_n = (_last_h(y, lens, reverse),)
         extra = (hn_all,)
     else:
-        rnn_forward_sweep(xp, w_hh, b_ih + b_hh, h0, reverse, mode == "RNN_RELU", y)
-        state_n = (y[0 if reverse else -1].copy(),)
+        rnn_forward_sweep(xp, w_hh, b_ih + b_hh, h0, reverse, mode == "RNN_RELU", y, lens, ragged)
+        state_n = (_last_h(y, lens, reverse),)
         extra = ()
     if not need_grad:
         return y, state_n, None
     gates = None if mode.startswith("RNN") else xp   # RNN backward needs only y
-    return y, state_n, (mode, x, h0, w_ih, w_hh, reverse, gates, y, extra)
+    return y, state_n, (mode, x, h0, w_ih, w_hh, reverse, gates, y, extra, lens, ragged)
+
+
+def _last_h(y, lens, reverse):
+    # h_n: each sequence's h after its own last step (t = 0 in reverse, t = lens[b] - 1 forward)
+    if reverse:
+        return y[0].copy()
+    return y[lens - 1, np.arange(y.shape[1])]
 
 
 def backward(saved, dy, dstate_n):
-    mode, x, h0, w_ih, w_hh, reverse, gates, y, extra = saved
+    mode, x, h0, w_ih, w_hh, reverse, gates, y, extra, lens, ragged = saved
     T, B, I = x.shape
     if mode == "LSTM":
         c_all, c0 = extra
         dg = _empty(gates.shape, gates.dtype)
-        dh0, dc0 = lstm_backward_sweep(gates, c_all, c0, w_hh, dy, dstate_n[0], dstate_n[1], reverse, dg)
+        dh0, dc0 = lstm_backward_sweep(gates, c_all, c0, w_hh, dy, dstate_n[0], dstate_n[1], reverse, dg,
+                                       lens, ragged)
         dstate0 = (dh0, dc0)
         dg_in = dg_rec = dg
     elif mode == "GRU":
         (hn_all,) = extra
         dg_in = _empty(gates.shape, gates.dtype)
         dg_rec = _empty(gates.shape, gates.dtype)
-        dh0 = gru_backward_sweep(gates, hn_all, y, h0, w_hh, dy, dstate_n[0], reverse, dg_in, dg_rec)
+        dh0 = gru_backward_sweep(gates, hn_all, y, h0, w_hh, dy, dstate_n[0], reverse, dg_in, dg_rec,
+                                 lens, ragged)
         dstate0 = (dh0,)
     else:
         dg_in = dg_rec = _empty((T, B, w_hh.shape[0]), x.dtype)
-        dh0 = rnn_backward_sweep(y, w_hh, dy, dstate_n[0], reverse, mode == "RNN_RELU", dg_in)
+        dh0 = rnn_backward_sweep(y, w_hh, dy, dstate_n[0], reverse, mode == "RNN_RELU", dg_in, lens, ragged)
         dstate0 = (dh0,)
     return (_input_grad(dg_in, w_ih, x.shape), dstate0,
-            _weight_grads(dg_in, dg_rec, x, y, h0, reverse))
+            _weight_grads(dg_in, dg_rec, x, y, h0, reverse, lens if ragged else None))
 
 
 def _input_grad(dg, w_ih, x_shape):
@@ -90,9 +102,11 @@ def _input_grad(dg, w_ih, x_shape):
     return matmul(dg.reshape(T * B, -1), w_ih).reshape(x_shape)
 
 
-def _weight_grads(dg_in, dg_rec, x, y, h0, reverse):
+def _weight_grads(dg_in, dg_rec, x, y, h0, reverse, lens=None):
     """Phase 3: sums over all steps as GEMMs. h_prev is y shifted by one step, and h0 at the
-    first step, so dW_hh is one GEMM over T-1 steps plus one over the first step: no copy of H_prev."""
+    first step, so dW_hh is one GEMM over T-1 steps plus one over the first step: no copy of H_prev.
+    Ragged reverse sweeps start sequence b at t = lens[b] - 1 from h0[b]; the shifted y holds
+    zero padding there, so h0's term is added for those rows."""
     T, B, I = x.shape
     H = y.shape[2]
     gi = dg_in.reshape(T * B, -1)
@@ -102,4 +116,7 @@ def _weight_grads(dg_in, dg_rec, x, y, h0, reverse):
     dw_hh = matmul(dg_rec[first].T, h0)
     if T > 1:
         dw_hh += matmul(dg_rec[rest].reshape(-1, gr.shape[1]).T, y[prev].reshape(-1, H))
+    if reverse and lens is not None:
+        for b in np.flatnonzero(lens < T):
+            dw_hh += np.outer(dg_rec[lens[b] - 1, b], h0[b])
     return dw_ih, dw_hh, gi.sum(0), gr.sum(0)

@@ -9,7 +9,7 @@ import numpy as np
 
 from .activations import tanh
 from .jit import kernel
-from .sweep import state_before, time_index
+from .sweep import active, recurrent_grad, state_before, time_index
 
 
 @kernel
@@ -35,7 +35,7 @@ def lstm_backward_row(a, c_t, c_prev, dy, dh, dc, d):
 
 
 @kernel
-def lstm_backward_sweep(gates, c_all, c0, w_hh, dy, dh_n, dc_n, reverse, dgates):
+def lstm_backward_sweep(gates, c_all, c0, w_hh, dy, dh_n, dc_n, reverse, dgates, lens, ragged):
     """
     gates  (T, B, 4H) activations i, f, g, o saved by the forward sweep
     c_all  (T, B, H)  cell states c_t
@@ -44,15 +44,22 @@ def lstm_backward_sweep(gates, c_all, c0, w_hh, dy, dh_n, dc_n, reverse, dgates)
     dy     (T, B, H)  gradient of the outputs h_t
     dh_n, dc_n (B, H) gradient of the final state
     dgates (T, B, 4H) out: gradient of the gate pre-activations
+    lens   (B,)       sequence lengths (sweep.py); padding passes dh and dc through unchanged.
+                      c_all holds c0 at a reverse sweep's not-yet-started rows, so c_prev needs
+                      no per-row care
     returns dh0, dc0 (B, H)
     """
     T, B, _ = gates.shape
     dh = dh_n.copy()       # recurrent gradient of h_t, from step t+1 (or the final state)
     dc = dc_n.copy()
+    rec = np.empty_like(dh)
     for step in range(T):
         t = time_index(step, T, not reverse)
         c_prev = state_before(c_all, c0, t, reverse)
         for b in range(B):
-            lstm_backward_row(gates[t, b], c_all[t, b], c_prev[b], dy[t, b], dh[b], dc[b], dgates[t, b])
-        np.dot(dgates[t], w_hh, dh)
+            if active(t, lens, b):
+                lstm_backward_row(gates[t, b], c_all[t, b], c_prev[b], dy[t, b], dh[b], dc[b], dgates[t, b])
+            else:
+                dgates[t, b] = 0
+        recurrent_grad(dgates[t], w_hh, dh, t, lens, ragged, rec)
     return dh, dc

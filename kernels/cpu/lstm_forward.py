@@ -10,7 +10,7 @@ import numpy as np
 
 from .activations import sigmoid, tanh
 from .jit import kernel
-from .sweep import state_before, time_index
+from .sweep import active, rows_before, time_index
 
 
 @kernel
@@ -34,7 +34,7 @@ def lstm_forward_row(a, r, bias, c, h):
 
 
 @kernel
-def lstm_forward_sweep(xp, w_hh, bias, h0, c0, reverse, save, y, c_all):
+def lstm_forward_sweep(xp, w_hh, bias, h0, c0, reverse, save, y, c_all, lens, ragged):
     """
     xp     (T, B, 4H) x W_ih^T; on return holds the activations i, f, g, o (if save)
     w_hh   (4H, H)    as stored (torch layout); used as w_hh.T, which BLAS reads without a copy
@@ -42,17 +42,22 @@ def lstm_forward_sweep(xp, w_hh, bias, h0, c0, reverse, save, y, c_all):
     h0, c0 (B, H)     initial state
     y      (T, B, H)  out: h_t
     c_all  (T, B, H)  out: c_t, written only if save (else may be (1, B, H))
-    returns c_n (B, H)
+    lens   (B,)       sequence lengths (sweep.py); ragged: some are shorter than T
+    returns c_n (B, H): each sequence's c after its own last step
     """
     T, B, G = xp.shape
     c = c0.copy()
     rec = np.empty((B, G), dtype=xp.dtype)
+    scratch = np.empty_like(c)
     for step in range(T):
         t = time_index(step, T, reverse)
-        h_prev = state_before(y, h0, t, reverse)
+        h_prev = rows_before(y, h0, t, reverse, lens, ragged, scratch)
         np.dot(h_prev, w_hh.T, rec)
         for b in range(B):
-            lstm_forward_row(xp[t, b], rec[b], bias, c[b], y[t, b])
+            if active(t, lens, b):
+                lstm_forward_row(xp[t, b], rec[b], bias, c[b], y[t, b])
+            else:
+                y[t, b] = 0      # padding: zero output; c[b] keeps the sequence's state
         if save:
             c_all[t] = c
     return c

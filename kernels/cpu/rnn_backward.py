@@ -6,7 +6,7 @@ output: tanh' = 1 - h^2, relu' = [h > 0]. Per step: one fused loop, one BLAS GEM
 import numpy as np
 
 from .jit import kernel
-from .sweep import time_index
+from .sweep import active, recurrent_grad, time_index
 
 
 @kernel
@@ -25,20 +25,25 @@ def rnn_backward_row(h, dy, dh, relu, d):
 
 
 @kernel
-def rnn_backward_sweep(y, w_hh, dy, dh_n, reverse, relu, dgates):
+def rnn_backward_sweep(y, w_hh, dy, dh_n, reverse, relu, dgates, lens, ragged):
     """
     y      (T, B, H) h_t
     w_hh   (H, H)    C-contiguous
     dy     (T, B, H) gradient of the outputs;  dh_n (B, H) of the final state
     relu   bool      relu if true, else tanh
     dgates (T, B, H) out: gradient of the pre-activations
+    lens   (B,)      sequence lengths (sweep.py); padding passes dh through unchanged
     returns dh0 (B, H)
     """
     T, B, H = y.shape
     dh = dh_n.copy()
+    rec = np.empty_like(dh)
     for step in range(T):
         t = time_index(step, T, not reverse)
         for b in range(B):
-            rnn_backward_row(y[t, b], dy[t, b], dh[b], relu, dgates[t, b])
-        np.dot(dgates[t], w_hh, dh)
+            if active(t, lens, b):
+                rnn_backward_row(y[t, b], dy[t, b], dh[b], relu, dgates[t, b])
+            else:
+                dgates[t, b] = 0
+        recurrent_grad(dgates[t], w_hh, dh, t, lens, ragged, rec)
     return dh

@@ -8,7 +8,7 @@ import numpy as np
 
 from .activations import tanh
 from .jit import kernel
-from .sweep import state_before, time_index
+from .sweep import active, rows_before, time_index
 
 
 @kernel
@@ -27,7 +27,7 @@ def rnn_forward_row(a, q, bias, relu, h):
 
 
 @kernel
-def rnn_forward_sweep(xp, w_hh, bias, h0, reverse, relu, y):
+def rnn_forward_sweep(xp, w_hh, bias, h0, reverse, relu, y, lens, ragged):
     """
     xp     (T, B, H) x W_ih^T
     w_hh   (H, H)    as stored (torch layout); used as w_hh.T, which BLAS reads without a copy
@@ -35,12 +35,17 @@ def rnn_forward_sweep(xp, w_hh, bias, h0, reverse, relu, y):
     h0     (B, H)    initial state
     relu   bool      relu if true, else tanh
     y      (T, B, H) out: h_t
+    lens   (B,)      sequence lengths (sweep.py); ragged: some are shorter than T
     """
     T, B, H = xp.shape
     rec = np.empty((B, H), dtype=xp.dtype)
+    scratch = np.empty_like(h0)
     for step in range(T):
         t = time_index(step, T, reverse)
-        h_prev = state_before(y, h0, t, reverse)
+        h_prev = rows_before(y, h0, t, reverse, lens, ragged, scratch)
         np.dot(h_prev, w_hh.T, rec)
         for b in range(B):
-            rnn_forward_row(xp[t, b], rec[b], bias, relu, y[t, b])
+            if active(t, lens, b):
+                rnn_forward_row(xp[t, b], rec[b], bias, relu, y[t, b])
+            else:
+                y[t, b] = 0      # padding: zero output

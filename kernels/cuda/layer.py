@@ -67,7 +67,10 @@ def _plan(mode, B, H, dtype, kernel, args):
     return dispatch.choose(KERNELS[mode][0], B, H, np.dtype(dtype).itemsize, _cooperative_limit(kernel, args))
 
 
-def forward(mode, x, state0, w_ih, w_hh, b_ih, b_hh, reverse=False, need_grad=True):
+def forward(mode, x, state0, w_ih, w_hh, b_ih, b_hh, reverse=False, need_grad=True, lengths=None):
+    if lengths is not None:
+        raise NotImplementedError("variable-length batches (lengths) are not implemented on the CUDA "
+                                  "backend yet; use backend='cpu' or pad to equal lengths")
     on_host = isinstance(x, np.ndarray)
     x, w_ih, w_hh, b_ih, b_hh = map(_on_device, (x, w_ih, w_hh, b_ih, b_hh))
     state0 = tuple(map(_on_device, state0))
