@@ -136,3 +136,23 @@ def test_tbptt_calls_back_per_chunk_and_checks_arguments(rng):
     assert seen == [0, 4, 8]
     with pytest.raises(ValueError, match="chunk"):
         truncated_bptt(m, np.zeros((10, 2, 3)), 0, np.zeros((10, 2, 4)))
+
+
+def test_linear_and_softmax_cross_entropy_match_torch(rng):
+    from fastrnn.training import Linear, softmax_cross_entropy
+    lin = Linear(5, 3, dtype="float64", seed=0)
+    tl = torch.nn.Linear(5, 3).double()
+    with torch.no_grad():
+        tl.weight.copy_(torch.tensor(lin.params["weight"]))
+        tl.bias.copy_(torch.tensor(lin.params["bias"]))
+    x = rng.standard_normal((4, 2, 5))
+    target = rng.integers(0, 3, 8)
+    xt = torch.tensor(x, requires_grad=True)
+    loss_t = torch.nn.functional.cross_entropy(tl(xt).reshape(8, 3), torch.tensor(target))
+    loss_t.backward()
+    loss, grad_logits = softmax_cross_entropy(lin(x).reshape(8, 3), target)
+    grad_x = lin.backward(grad_logits.reshape(4, 2, 3))
+    assert loss == pytest.approx(loss_t.item(), rel=1e-12)
+    np.testing.assert_allclose(grad_x, xt.grad.numpy(), rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(lin.grads["weight"], tl.weight.grad.numpy(), rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(lin.grads["bias"], tl.bias.grad.numpy(), rtol=1e-12, atol=1e-15)
