@@ -34,15 +34,22 @@ def _lengths(rng, T, B):
     return lens
 
 
+KERNELS = ["cpu", "cuda-step", "cuda-persistent"]     # CUDA on the simulator here
+
+
+@pytest.mark.parametrize("kernels", KERNELS)
 @pytest.mark.parametrize("option", list(OPTIONS))
 @pytest.mark.parametrize("mode", MODES)
-def test_cpu_matches_reference(rng, mode, option):
+def test_kernels_match_reference(rng, monkeypatch, mode, option, kernels):
+    backend, _, strategy = kernels.partition("-")
+    if strategy:
+        monkeypatch.setenv("FASTRNN_CUDA_STRATEGY", strategy)
     T, B, I, H, opts = OPTIONS[option]
     p = make_problem(rng, mode, T, B, I, H, **opts)
     lens = _lengths(rng, T, B)
     ref64 = _run(p, lens, "reference", np.float64)
-    assert_close64(_run(p, lens, "cpu", np.float64), ref64)
-    assert_within_rule(_run(p, lens, "cpu", np.float32), ref64, _run(p, lens, "reference", np.float32))
+    assert_close64(_run(p, lens, backend, np.float64), ref64)
+    assert_within_rule(_run(p, lens, backend, np.float32), ref64, _run(p, lens, "reference", np.float32))
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -98,7 +105,7 @@ def test_matches_torch_packed_sequences(rng, mode, cls, tcls, kw, option, backen
         np.testing.assert_allclose(fm.grads[name], p.grad.numpy(), err_msg=name, **tol)
 
 
-def test_lengths_are_checked_and_cuda_says_not_yet(rng):
+def test_lengths_are_checked(rng):
     m = fastrnn.GRU(3, 4)
     x = np.zeros((5, 2, 3), np.float32)
     with pytest.raises(ValueError, match="lengths must be 2 integers"):
@@ -109,5 +116,3 @@ def test_lengths_are_checked_and_cuda_says_not_yet(rng):
         m(x, lengths=[0, 5])
     with pytest.raises(ValueError, match="integers"):
         m(x, lengths=[2.5, 5.0])
-    with pytest.raises(NotImplementedError, match="CUDA backend"):
-        fastrnn.GRU(3, 4, backend="cuda")(x, lengths=[3, 5])

@@ -26,6 +26,7 @@ from .rnn_backward import (rnn_relu_backward_persistent, rnn_relu_backward_step,
 from .rnn_forward import (rnn_relu_forward_persistent, rnn_relu_forward_step,
                           rnn_tanh_forward_persistent, rnn_tanh_forward_step)
 from .launch import grid_for
+from .ragged import add_start_term, keep_padded, last_rows, rows_before
 from .runtime import SIMULATOR, device_empty
 
 # mode -> (G, forward step kernel, forward persistent factory, backward step, backward persistent)
@@ -68,9 +69,6 @@ def _plan(mode, B, H, dtype, kernel, args):
 
 
 def forward(mode, x, state0, w_ih, w_hh, b_ih, b_hh, reverse=False, need_grad=True, lengths=None):
-    if lengths is not None:
-        raise NotImplementedError("variable-length batches (lengths) are not implemented on the CUDA "
-                                  "backend yet; use backend='cpu' or pad to equal lengths")
     on_host = isinstance(x, np.ndarray)
     x, w_ih, w_hh, b_ih, b_hh = map(_on_device, (x, w_ih, w_hh, b_ih, b_hh))
     state0 = tuple(map(_on_device, state0))
@@ -78,6 +76,8 @@ def forward(mode, x, state0, w_ih, w_hh, b_ih, b_hh, reverse=False, need_grad=Tr
     GH, H = w_hh.shape
     dt = x.dtype
     _, fwd_step, fwd_persistent, _, _ = KERNELS[mode]
+    ragged = lengths is not None
+    lens = cuda.to_device(np.asarray(lengths, np.int64) if ragged else np.full(B, T, np.int64))
 
     xp = _empty((T, B, GH), dt)                 # phase 1; then the saved activations
     matmul(x.reshape(T * B, I), w_ih, xp.reshape(T * B, GH), trans_b=True)
@@ -89,7 +89,8 @@ def forward(mode, x, state0, w_ih, w_hh, b_ih, b_hh, reverse=False, need_grad=Tr
     s_all = _empty((T, B, H), dt) if mode in ("LSTM", "GRU") else y
     s0 = state0[1] if mode == "LSTM" else h0
     q = _empty((B, GH), dt)                     # h_{t-1} W_hh^T, one step
-    args = (xp, q, bias, aux, h0, s0, y, s_all, s_all)   # sweep.py's forward argument list
+    # sweep.py's forward argument list; LSTM carries c through padding in s_all
+    args = (xp, q, bias, aux, h0, s0, y, s_all, s_all, lens, mode == "LSTM")
 
     persistent = fwd_persistent(dt)
     plan = _plan(mode, B, H, dt, persistent, (reverse, 1, w_hh) + args)
@@ -99,20 +100,30 @@ def forward(mode, x, state0, w_ih, w_hh, b_ih, b_hh, reverse=False, need_grad=Tr
         blocks, threads = grid_for(B * H)
         gemm = StepGemm(w_hh, q, trans_b=True)       # q = h_{t-1} W_hh^T
         ys, h0s = gemm.wrap(y), gemm.wrap(h0)
+        # ragged reverse: some rows start mid-sweep from h0, so the GEMM reads a gathered state
+        starts = _empty((B, H), dt) if ragged and reverse else None
+        starts_w = gemm.wrap(starts) if starts is not None else None
         for step in range(T):
             t = T - 1 - step if reverse else step
             tp = t + 1 if reverse else t - 1
-            gemm(h0s if step == 0 else ys[tp])
-            fwd_step[blocks, threads](t, tp, step == 0, *args)
+            if starts is not None:
+                rows_before(starts, h0, y, t, tp, step == 0, reverse, lens)
+                gemm(starts_w)
+            else:
+                gemm(h0s if step == 0 else ys[tp])
+            fwd_step[blocks, threads](t, tp, step == 0, reverse, *args)
 
     last = 0 if reverse else T - 1
-    state_n = (copy_into(_empty((B, H), dt), y[last]),)
+    if ragged and not reverse:        # each sequence's h after its own last step
+        state_n = (last_rows(_empty((B, H), dt), y, lens),)
+    else:
+        state_n = (copy_into(_empty((B, H), dt), y[last]),)
     if mode == "LSTM":
         state_n += (copy_into(_empty((B, H), dt), s_all[last]),)
     saved = None
     if need_grad:
         saved = (mode, plan, on_host, reverse, x, h0, s0, w_ih, w_hh,
-                 y if mode.startswith("RNN") else xp, s_all, y)
+                 y if mode.startswith("RNN") else xp, s_all, y, lens if ragged else None)
     if on_host:
         y = y.copy_to_host()
         state_n = tuple(s.copy_to_host() for s in state_n)
@@ -120,7 +131,7 @@ def forward(mode, x, state0, w_ih, w_hh, b_ih, b_hh, reverse=False, need_grad=Tr
 
 
 def backward(saved, dy, dstate_n):
-    mode, plan, on_host, reverse, x, h0, s0, w_ih, w_hh, a_all, s_all, y = saved
+    mode, plan, on_host, reverse, x, h0, s0, w_ih, w_hh, a_all, s_all, y, ragged_lens = saved
     dy = _on_device(dy)
     T, B, I = x.shape
     GH, H = w_hh.shape
@@ -136,21 +147,26 @@ def backward(saved, dy, dstate_n):
         carry = dh                                                    # unused
     dgi = _empty((T, B, GH), dt)
     dgr = _empty((T, B, GH), dt) if mode == "GRU" else dgi
-    args = (a_all, s_all, s0, y, h0, dy, dh, carry, dgi, dgr)
+    lens = ragged_lens if ragged_lens is not None else cuda.to_device(np.full(B, T, np.int64))
+    args = (a_all, s_all, s0, y, h0, dy, dh, carry, dgi, dgr, lens)
 
     if plan.strategy == "persistent":
         bwd_persistent(dt)[plan.blocks, plan.threads, 0, plan.shared_bytes](
             reverse, plan.units_per_block, w_hh, *args)
     else:
         blocks, threads = grid_for(B * H)
-        gemm = StepGemm(w_hh, dh)                    # dh = dG_t W_hh, the recurrent part of dh_{t-1}
+        # dh = dG_t W_hh, the recurrent part of dh_{t-1}; ragged: into rec, then rows padded at t keep dh
+        rec = _empty((B, H), dt) if ragged_lens is not None else dh
+        gemm = StepGemm(w_hh, rec)
         dgs = gemm.wrap(dgr)
         for step in range(T):
             t = step if reverse else T - 1 - step
             first = t == (T - 1 if reverse else 0)
             tp = t + 1 if reverse else t - 1
-            bwd_step[blocks, threads](t, tp, first, *args)
+            bwd_step[blocks, threads](t, tp, first, reverse, *args)
             gemm(dgs[t])
+            if ragged_lens is not None:
+                keep_padded(dh, rec, t, lens)
     dstate0 = (add_into(dh, carry),) if mode == "GRU" else (dh,)
     if mode == "LSTM":
         dstate0 += (carry,)
@@ -165,6 +181,8 @@ def backward(saved, dy, dstate_n):
     if T > 1:
         matmul(dgr[rest].reshape((T - 1) * B, GH), y[prev].reshape((T - 1) * B, H), dw_hh,
                trans_a=True, accumulate=True)
+    if reverse and ragged_lens is not None:
+        add_start_term(dw_hh, dgr, h0, lens)
     db_ih = column_sum(dgi2, _empty((GH,), dt))
     db_hh = column_sum(dgr2, _empty((GH,), dt))
     out = (dx, dstate0, (dw_ih, dw_hh, db_ih, db_hh))

@@ -28,26 +28,33 @@ def signatures(dtype):
     """(name, kernel, numba signature) for every kernel the CUDA backend launches."""
     from numba import types
 
-    from . import blas, elementwise, layer
+    from . import blas, elementwise, layer, layout, ragged
     dt = getattr(types, dtype)
     A1, A2, A3 = (types.Array(dt, n, "C") for n in (1, 2, 3))
     S2 = types.Array(dt, 2, "A")      # strided 2-D views (matmul operands)
     i64, b1 = types.int64, types.boolean
-    fwd = (A3, A2, A1, A1, A2, A2, A3, A3, A3)
-    bwd = (A3, A3, A2, A3, A2, A3, A2, A2, A3, A3)
+    L1 = types.Array(i64, 1, "C")     # sequence lengths
+    S3 = types.Array(dt, 3, "A")      # strided 3-D views (layout copies)
+    fwd = (A3, A2, A1, A1, A2, A2, A3, A3, A3, L1, b1)
+    bwd = (A3, A3, A2, A3, A2, A3, A2, A2, A3, A3, L1)
     out = []
     for mode, (_, f_step, f_persistent, b_step, b_persistent) in layer.KERNELS.items():
-        out += [(f"{mode} forward step", f_step, (i64, i64, b1) + fwd),
+        out += [(f"{mode} forward step", f_step, (i64, i64, b1, b1) + fwd),
                 (f"{mode} forward persistent", f_persistent(np.dtype(dtype)),
                  (b1, i64, A2) + fwd[:1] + (A2,) + fwd[2:]),
-                (f"{mode} backward step", b_step, (i64, i64, b1) + bwd),
+                (f"{mode} backward step", b_step, (i64, i64, b1, b1) + bwd),
                 (f"{mode} backward persistent", b_persistent(np.dtype(dtype)), (b1, i64, A2) + bwd)]
     out += [("matmul", blas._matmul_kernel, (S2, S2, A2, b1, b1, b1)),
             ("column_sum", blas._column_sum_kernel, (A2, A1)),
             ("combine_bias", elementwise._combine_bias_kernel, (A1, A1, i64, A1)),
             ("add", elementwise._add_kernel, (A1, A1)),
             ("copy", elementwise._copy_kernel, (A1, A1)),
-            ("fill", elementwise._fill_kernel, (A1, dt))]
+            ("fill", elementwise._fill_kernel, (A1, dt)),
+            ("layout copy3", layout._copy3_kernel, (S3, S3, b1)),
+            ("ragged rows_before", ragged._rows_before_kernel, (A2, A2, A3, i64, i64, b1, b1, L1)),
+            ("ragged keep_padded", ragged._keep_padded_kernel, (A2, A2, i64, L1)),
+            ("ragged last_rows", ragged._last_rows_kernel, (A2, A3, L1)),
+            ("ragged start_term", ragged._start_term_kernel, (A2, A3, A2, L1))]
     return out
 
 

@@ -14,6 +14,10 @@ A cell supplies two pointwise device functions, one hidden unit j of one sequenc
         di, dr (GH,) out: pre-activation gradients, input side and recurrent side (LSTM and
         RNN: one array passed twice; GRU: they differ in the n block)
 
+Variable lengths: lens (B,) gives each sequence's length. At a step t >= lens[b] (padding)
+the point function is not called: the output is zero, the state passes through, and no
+gradient is taken; a reverse sweep starts sequence b at t = lens[b] - 1 from the initial state.
+
 From these the factories below build both strategies, so the step logic exists once:
   - step launch: per step, a cuBLAS GEMM (kernels/cuda/blas.py) then `*_step` over all (b, j);
   - persistent: one cooperative launch for all T steps. Block k owns hidden units
@@ -36,41 +40,78 @@ def _visit(step, T, reverse):
 _visit = cuda.jit(device=True, inline="always")(_visit)
 
 
+@cuda.jit(device=True, inline="always")
+def _starts(t, first, reverse, lens, b):
+    """Whether sequence b starts at step t, from the initial state: at the sweep's first step,
+    or, with variable lengths in a reverse sweep, at its own last step."""
+    return first or (reverse and t == lens[b] - 1)
+
+
+def _forward_unit(point):
+    @cuda.jit(device=True, inline="always")
+    def unit(t, tp, first, reverse, b, j, xp, q, bias, aux, h0, s0, y, s_all, aux_all, lens, carry_state):
+        """Hidden unit j of sequence b at step t. Padding (t >= lens[b]): zero output, and the
+        cell state carried into s_all[t] (carry_state: LSTM) so the next step reads it there."""
+        sp = s0[b] if first else s_all[tp, b]
+        if t < lens[b]:
+            hp = h0[b] if _starts(t, first, reverse, lens, b) else y[tp, b]
+            point(j, xp[t, b], q[b], bias, aux, hp, sp, y[t, b], s_all[t, b], aux_all[t, b])
+        else:
+            y[t, b, j] = 0
+            if carry_state:
+                s_all[t, b, j] = sp[j]
+
+    return unit
+
+
+def _backward_unit(point):
+    @cuda.jit(device=True, inline="always")
+    def unit(t, tp, first, reverse, b, j, a_all, s_all, s0, y, h0, dy, dh, carry, dgi, dgr, lens):
+        """Hidden unit j of sequence b at step t. Padding: no gradient; dh and carry pass as they are."""
+        if t < lens[b]:
+            hp = h0[b] if _starts(t, first, reverse, lens, b) else y[tp, b]
+            sp = s0[b] if first else s_all[tp, b]
+            point(j, a_all[t, b], s_all[t, b], sp, hp, dy[t, b], dh[b], carry[b], dgi[t, b], dgr[t, b])
+        else:
+            H = dy.shape[2]
+            for g in range(dgi.shape[2] // H):
+                dgi[t, b, g * H + j] = 0
+                dgr[t, b, g * H + j] = 0
+
+    return unit
+
+
 def forward_step(point):
     """Step-launch forward kernel: one step t for all (b, j); q = h_{t-1} W_hh^T from cuBLAS."""
+    unit = _forward_unit(point)
 
     @cuda.jit
-    def step(t, tp, first, xp, q, bias, aux, h0, s0, y, s_all, aux_all):
+    def step(t, tp, first, reverse, xp, q, bias, aux, h0, s0, y, s_all, aux_all, lens, carry_state):
         """t: the step; tp: the step before it (ignored if first); xp (T, B, GH); q (B, GH);
-        bias (GH,); aux (H,); h0, s0 (B, H); y, s_all, aux_all (T, B, H) out at t."""
+        bias (GH,); aux (H,); h0, s0 (B, H); y, s_all, aux_all (T, B, H) out at t; lens (B,)."""
         B = y.shape[1]
         H = y.shape[2]
-        h_prev = h0 if first else y[tp]
-        s_prev = s0 if first else s_all[tp]
         for idx in range(cuda.grid(1), B * H, cuda.gridsize(1)):
             b = idx // H
-            j = idx - b * H
-            point(j, xp[t, b], q[b], bias, aux, h_prev[b], s_prev[b], y[t, b], s_all[t, b], aux_all[t, b])
+            unit(t, tp, first, reverse, b, idx - b * H, xp, q, bias, aux, h0, s0, y, s_all, aux_all,
+                 lens, carry_state)
 
     return step
 
 
 def backward_step(point):
     """Step-launch backward kernel: one step t for all (b, j); dh = dG_{t+1} W_hh from cuBLAS."""
+    unit = _backward_unit(point)
 
     @cuda.jit
-    def step(t, tp, first, a_all, s_all, s0, y, h0, dy, dh, carry, dgi, dgr):
+    def step(t, tp, first, reverse, a_all, s_all, s0, y, h0, dy, dh, carry, dgi, dgr, lens):
         """a_all (T, B, GH); s_all, y, dy (T, B, H); s0, h0, dh, carry (B, H);
-        dgi, dgr (T, B, GH) out at t."""
+        dgi, dgr (T, B, GH) out at t; lens (B,)."""
         B = dy.shape[1]
         H = dy.shape[2]
-        h_prev = h0 if first else y[tp]
-        s_prev = s0 if first else s_all[tp]
         for idx in range(cuda.grid(1), B * H, cuda.gridsize(1)):
             b = idx // H
-            j = idx - b * H
-            point(j, a_all[t, b], s_all[t, b], s_prev[b], h_prev[b], dy[t, b], dh[b], carry[b],
-                  dgi[t, b], dgr[t, b])
+            unit(t, tp, first, reverse, b, idx - b * H, a_all, s_all, s0, y, h0, dy, dh, carry, dgi, dgr, lens)
 
     return step
 
@@ -109,9 +150,10 @@ def shared_elements(G, H, units, threads):
 @functools.lru_cache(maxsize=None)
 def _forward_persistent(point, G, dtype_name):
     smem_type = _SHARED_TYPES[dtype_name]
+    unit = _forward_unit(point)
 
     @cuda.jit
-    def sweep(reverse, U, w_hh, xp, q, bias, aux, h0, s0, y, s_all, aux_all):
+    def sweep(reverse, U, w_hh, xp, q, bias, aux, h0, s0, y, s_all, aux_all, lens, carry_state):
         """The whole forward sweep. U hidden units per block; w_hh (GH, H); q (B, GH) scratch,
         each block writing and reading only its own columns; the rest as in forward_step."""
         T = y.shape[0]
@@ -139,15 +181,14 @@ def _forward_persistent(point, G, dtype_name):
         for step in range(T):
             t = _visit(step, T, reverse)
             tp = t + 1 if reverse else t - 1
-            h_prev = h0 if step == 0 else y[tp]
-            s_prev = s0 if step == 0 else s_all[tp]
             for idx in range(tid, items * S, nt):
                 item = idx // S
                 b = item // (G * nj)
                 row = item - b * G * nj
                 g = row // nj
                 jl = row - g * nj
-                acc = _split_dot(smem, (g * U + jl) * ld, h_prev[b], H, idx - item * S, S, red, idx)
+                hp = h0[b] if _starts(t, step == 0, reverse, lens, b) else y[tp, b]
+                acc = _split_dot(smem, (g * U + jl) * ld, hp, H, idx - item * S, S, red, idx)
                 if S == 1:
                     q[b, g * H + j0 + jl] = acc
             if S > 1:
@@ -160,9 +201,8 @@ def _forward_persistent(point, G, dtype_name):
             cuda.syncthreads()
             for idx in range(tid, B * nj, nt):
                 b = idx // nj
-                j = j0 + idx - b * nj
-                point(j, xp[t, b], q[b], bias, aux, h_prev[b], s_prev[b], y[t, b], s_all[t, b],
-                      aux_all[t, b])
+                unit(t, tp, step == 0, reverse, b, j0 + idx - b * nj, xp, q, bias, aux, h0, s0, y, s_all,
+                     aux_all, lens, carry_state)
             grid.sync()   # h_t complete in every block before any block reads it
 
     return sweep
@@ -177,10 +217,13 @@ def forward_persistent(point, G):
 def _backward_persistent(point, G, dtype_name):
     smem_type = _SHARED_TYPES[dtype_name]
 
+    unit = _backward_unit(point)
+
     @cuda.jit(device=True)
-    def recurrent_grad(smem, ld, red, dg, dh, j0, nj, GH):
-        """dh[b, j0 + jl] = sum_r dg[b, r] W_hh[r, j0 + jl] for this block's units: dg (B, GH),
-        W_hh's columns in smem at jl * ld. S threads share each dot when there are few."""
+    def recurrent_grad(smem, ld, red, dg, dh, j0, nj, GH, tn, lens):
+        """dh[b, j0 + jl] = sum_r dg[b, r] W_hh[r, j0 + jl] for this block's units: dg (B, GH)
+        = dG at step tn, W_hh's columns in smem at jl * ld. S threads share each dot when there
+        are few. A sequence padded at tn keeps its dh (its state passed through tn)."""
         tid = cuda.threadIdx.x
         nt = cuda.blockDim.x
         items = dh.shape[0] * nj
@@ -189,16 +232,17 @@ def _backward_persistent(point, G, dtype_name):
             item = idx // S
             b = item // nj
             acc = _split_dot(smem, (item - b * nj) * ld, dg[b], GH, idx - item * S, S, red, idx)
-            if S == 1:
+            if S == 1 and tn < lens[b]:
                 dh[b, j0 + item - b * nj] = acc
         if S > 1:
             cuda.syncthreads()
             for item in range(tid, items, nt):
                 b = item // nj
-                dh[b, j0 + item - b * nj] = _split_sum(smem, red, item, S)
+                if tn < lens[b]:
+                    dh[b, j0 + item - b * nj] = _split_sum(smem, red, item, S)
 
     @cuda.jit
-    def sweep(reverse, U, w_hh, a_all, s_all, s0, y, h0, dy, dh, carry, dgi, dgr):
+    def sweep(reverse, U, w_hh, a_all, s_all, s0, y, h0, dy, dh, carry, dgi, dgr, lens):
         """The whole backward sweep, in reverse visit order. dh (B, H) holds the final state's
         gradient on entry and the recurrent part of dh0 on exit; the rest as in backward_step."""
         T = dy.shape[0]
@@ -223,17 +267,16 @@ def _backward_persistent(point, G, dtype_name):
             first = t == (T - 1 if reverse else 0)   # the state before t is the initial one
             tp = t + 1 if reverse else t - 1
             if step > 0:
-                recurrent_grad(smem, ld, red, dgr[t - 1 if reverse else t + 1], dh, j0, nj, GH)
+                tn = t - 1 if reverse else t + 1             # the step visited just before
+                recurrent_grad(smem, ld, red, dgr[tn], dh, j0, nj, GH, tn, lens)
                 cuda.syncthreads()
-            h_prev = h0 if first else y[tp]
-            s_prev = s0 if first else s_all[tp]
             for idx in range(tid, B * nj, nt):
                 b = idx // nj
-                j = j0 + idx - b * nj
-                point(j, a_all[t, b], s_all[t, b], s_prev[b], h_prev[b], dy[t, b], dh[b], carry[b],
-                      dgi[t, b], dgr[t, b])
+                unit(t, tp, first, reverse, b, j0 + idx - b * nj, a_all, s_all, s0, y, h0, dy, dh, carry,
+                     dgi, dgr, lens)
             grid.sync()   # dG_t complete in every block before any block reads it
-        recurrent_grad(smem, ld, red, dgr[T - 1 if reverse else 0], dh, j0, nj, GH)
+        last = T - 1 if reverse else 0
+        recurrent_grad(smem, ld, red, dgr[last], dh, j0, nj, GH, last, lens)
 
     return sweep
 
