@@ -156,3 +156,42 @@ def test_linear_and_softmax_cross_entropy_match_torch(rng):
     np.testing.assert_allclose(grad_x, xt.grad.numpy(), rtol=1e-12, atol=1e-15)
     np.testing.assert_allclose(lin.grads["weight"], tl.weight.grad.numpy(), rtol=1e-12, atol=1e-15)
     np.testing.assert_allclose(lin.grads["bias"], tl.bias.grad.numpy(), rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("cell", ["GRU", "LSTM"])
+def test_seq2seq_gradients_match_finite_differences(rng, cell):
+    from fastrnn.training import Seq2Seq
+    model = Seq2Seq(vocab=6, hidden=3, bos=4, eos=5, cell=cell, embed=2, dtype="float64", seed=0)
+    src = rng.integers(0, 4, (3, 4))
+    src_len = np.array([4, 2, 3])
+    tgt = rng.integers(0, 6, (3, 5))
+    tgt_len = np.array([5, 3, 4])
+
+    def loss():   # teacher forcing 1: every input is given, so the loss is smooth in the weights
+        return model.loss_and_grads(src, src_len, tgt, tgt_len, teacher_forcing=1.0)
+
+    loss()
+    grads = {k: v.copy() for k, v in model.grads.items()}
+    assert set(grads) == {name for name, _ in model.named_parameters()}
+    for name, p in model.named_parameters():
+        for flat in rng.choice(p.size, size=min(3, p.size), replace=False):
+            i = np.unravel_index(flat, p.shape)
+            keep = p[i]
+            p[i] = keep + 1e-6
+            up = loss()
+            p[i] = keep - 1e-6
+            down = loss()
+            p[i] = keep
+            assert grads[name][i] == pytest.approx((up - down) / 2e-6, rel=1e-5, abs=1e-8), (name, i)
+
+
+def test_seq2seq_greedy_stops_at_the_end_token_or_max_len():
+    from fastrnn.training import Seq2Seq
+    model = Seq2Seq(vocab=6, hidden=4, bos=4, eos=5, seed=0)
+    model.head.params["bias"][:] = -10
+    model.head.params["bias"][5] = 10                 # EOS first: every output is empty
+    assert all(len(o) == 0 for o in model.greedy(np.zeros((3, 2), int), np.array([2, 1, 2]), max_len=7))
+    model.head.params["bias"][5] = -10
+    model.head.params["bias"][2] = 10                 # never EOS: max_len tokens of 2
+    out = model.greedy(np.zeros((3, 2), int), np.array([2, 1, 2]), max_len=7)
+    assert all(len(o) == 7 and (o == 2).all() for o in out)
