@@ -105,6 +105,10 @@ class HostOps:
     def add(a, b):
         return a + b
 
+    @staticmethod
+    def mul(a, b):
+        return a * b
+
 
 class DeviceOps:
     """numba device arrays (what device_array returns)."""
@@ -166,3 +170,8 @@ class DeviceOps:
     def add(a, b):
         from .kernels.cuda.elementwise import add_into
         return add_into(a, b)
+
+    @staticmethod
+    def mul(a, b):
+        from .kernels.cuda.elementwise import multiply
+        return multiply(DeviceOps.empty(a.shape, a.dtype), a, b)

@@ -72,14 +72,19 @@ class Context:
         self.directions = directions
         self.hidden_size = hidden_size
         self.dtype = dtype
+        self.masks = []                 # dropout masks between layers, if any
 
 
 def forward(mode, x, hx, weights, *, num_layers=1, bidirectional=False, batch_first=False,
-            backend="auto", need_grad=True, dtype=None, lengths=None):
+            backend="auto", need_grad=True, dtype=None, lengths=None, dropout=0.0, dropout_rng=None):
     """Run a stack of recurrent layers. Returns y, hx_n (tuple like hx), and a Context
-    (None when need_grad is False: nothing that only backward reads is kept)."""
+    (None when need_grad is False: nothing that only backward reads is kept).
+    dropout: probability of zeroing each output of every layer but the last (scaled by 1/(1-p)
+    otherwise), masks drawn from dropout_rng (a numpy Generator, or a seed)."""
     if mode not in GATES:
         raise ValueError(f"mode must be one of {', '.join(GATES)}; got {mode!r}")
+    if not (isinstance(dropout, (int, float)) and 0 <= dropout < 1):
+        raise ValueError(f"dropout must be a probability in [0, 1); got {dropout!r}")
     kind = kind_of(x)
     backend = _backend_for(backend, kind)
     ops = DeviceOps if kind in CUDA_KINDS else HostOps
@@ -117,8 +122,14 @@ def forward(mode, x, hx, weights, *, num_layers=1, bidirectional=False, batch_fi
         n_state = len(state0)
         state_n = tuple(ops.empty((num_layers * D, B, H), dt) for _ in range(n_state))
         saved = []
+        masks = []
+        if dropout and not isinstance(dropout_rng, np.random.Generator):
+            dropout_rng = np.random.default_rng(dropout_rng)     # one stream for all the layers
         layer_in = xt
         for layer in range(num_layers):
+            if layer and dropout:
+                masks.append(_dropout_mask(ops, layer_in.shape, dropout, dropout_rng, dt))
+                layer_in = ops.mul(layer_in, masks[-1])
             outs = []
             for d in range(D):
                 sfx = f"_l{layer}" + ("_reverse" if d else "")
@@ -140,6 +151,7 @@ def forward(mode, x, hx, weights, *, num_layers=1, bidirectional=False, batch_fi
     if need_grad:
         ctx = Context(mode, backend, saved, (batch_first, unbatched), xt.shape, bias,
                       num_layers, D, H, dt, kind)
+        ctx.masks = masks
     return y, hx_n, ctx
 
 
@@ -190,7 +202,7 @@ def backward(ctx, grad_y, grad_hx=None):
                 if ctx.bias:
                     grads["bias_ih" + sfx], grads["bias_hh" + sfx] = db_ih, db_hh
                 g_in = dx if g_in is None else ops.add(g_in, dx)
-            g_out = g_in
+            g_out = ops.mul(g_in, ctx.masks[layer - 1]) if layer and ctx.masks else g_in
     names = param_names(L, D == 2, ctx.bias)
     grads = {name: to_kind(grads[name], ctx.kind) for name in names}
     grad_x = to_kind(ops.caller_layout(g_out, batch_first, unbatched), ctx.kind)
@@ -224,6 +236,14 @@ def _backend_for(backend, kind):
                              "use backend='cuda' (or 'auto'), or copy x to the host")
         return "cuda"
     return backends.resolve(backend)
+
+
+def _dropout_mask(ops, shape, p, rng, dt):
+    """Inverted dropout: 0 with probability p, else 1/(1-p); rng a numpy Generator."""
+    if not 0 <= p < 1:
+        raise ValueError(f"dropout must be a probability in [0, 1); got {p!r}")
+    mask = (rng.random(shape) >= p).astype(dt) / dt(1 - p)
+    return ops.array("dropout mask", mask, dt)
 
 
 def _lengths(lengths, T, B, unbatched):

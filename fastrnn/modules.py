@@ -15,12 +15,21 @@ from ._params import HasParameters, init_uniform
 class _RNNBase(HasParameters):
     """Variable-length batches: pass lengths (B,) with a padded x. Steps past a sequence's length
     give zero output, leave its state as it was and take no gradient; h_n is each sequence's
-    state after its own last step. torch's packed sequences compute the same, without packing."""
+    state after its own last step. torch's packed sequences compute the same, without packing.
+
+    dropout: as torch, on the outputs of every layer but the last, while training (train(),
+    the default; eval() turns it off). The masks come from a generator seeded by `seed`, so a
+    seeded layer drops the same units on every run."""
     mode = None
 
-    def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
+    def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
                  bidirectional=False, *, backend="auto", dtype="float32", seed=None):
         set_layer_options(self, input_size, hidden_size, num_layers, bias, batch_first, bidirectional, backend)
+        if not (isinstance(dropout, (int, float)) and 0 <= dropout < 1):
+            raise ValueError(f"dropout must be a probability in [0, 1); got {dropout!r}")
+        self.dropout = float(dropout)
+        self.training = True
+        self._dropout_rng = np.random.default_rng(None if seed is None else [seed, 1])
         self.dtype = dtype_of(dtype)
         shapes = functional.param_shapes(self.mode, self.input_size, self.hidden_size,
                                          self.num_layers, self.bidirectional, self.bias)
@@ -33,6 +42,7 @@ class _RNNBase(HasParameters):
         y, hx_n, ctx = functional.forward(
             self.mode, x, hx, self._params, num_layers=self.num_layers,
             bidirectional=self.bidirectional, batch_first=self.batch_first,
+            dropout=self.dropout if self.training else 0.0, dropout_rng=self._dropout_rng,
             backend=self.backend, need_grad=need_grad, dtype=self.dtype, lengths=lengths)
         self._ctx = ctx
         return y, hx_n
@@ -43,6 +53,15 @@ class _RNNBase(HasParameters):
                              "there is no saved forward to backpropagate through")
         grad_x, grad_hx0, self.grads = functional.backward(self._ctx, grad_y, grad_hx)
         return grad_x, grad_hx0
+
+    def train(self, mode=True):
+        """Training mode (dropout on, if any); returns self, as torch."""
+        self.training = bool(mode)
+        return self
+
+    def eval(self):
+        """Inference mode: no dropout."""
+        return self.train(False)
 
     def __repr__(self):
         extra = "".join(f", {k}={getattr(self, k)}" for k in ("num_layers", "bidirectional", "batch_first")
@@ -96,9 +115,9 @@ class RNN(_SingleState):
     """Elman RNN layers: h' = tanh or relu(x W_ih^T + b_ih + h W_hh^T + b_hh)."""
 
     def __init__(self, input_size, hidden_size, num_layers=1, nonlinearity="tanh", bias=True,
-                 batch_first=False, bidirectional=False, **kwargs):
+                 batch_first=False, dropout=0.0, bidirectional=False, **kwargs):
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"nonlinearity must be 'tanh' or 'relu'; got {nonlinearity!r}")
         self.nonlinearity = nonlinearity
         self.mode = "RNN_TANH" if nonlinearity == "tanh" else "RNN_RELU"
-        super().__init__(input_size, hidden_size, num_layers, bias, batch_first, bidirectional, **kwargs)
+        super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, **kwargs)

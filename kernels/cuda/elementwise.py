@@ -21,6 +21,13 @@ def _add_kernel(out, a):
 
 
 @cuda.jit
+def _mul_kernel(out, a, b):
+    """out = a * b, all 1-D (flattened) of one length."""
+    for i in range(cuda.grid(1), out.shape[0], cuda.gridsize(1)):
+        out[i] = a[i] * b[i]
+
+
+@cuda.jit
 def _copy_kernel(out, a):
     for i in range(cuda.grid(1), out.shape[0], cuda.gridsize(1)):
         out[i] = a[i]
@@ -40,6 +47,12 @@ def combine_bias(b_ih, b_hh, inside, out):
 def add_into(out, a):
     """out += a for contiguous arrays of one shape."""
     grid_stride_launch(_add_kernel, out.size, out.reshape(out.size), a.reshape(a.size))
+    return out
+
+
+def multiply(out, a, b):
+    """out = a * b for contiguous arrays of one shape."""
+    grid_stride_launch(_mul_kernel, out.size, out.reshape(out.size), a.reshape(a.size), b.reshape(b.size))
     return out
 
 

@@ -48,6 +48,7 @@ def signatures(dtype):
             ("column_sum", blas._column_sum_kernel, (A2, A1)),
             ("combine_bias", elementwise._combine_bias_kernel, (A1, A1, i64, A1)),
             ("add", elementwise._add_kernel, (A1, A1)),
+            ("multiply", elementwise._mul_kernel, (A1, A1, A1)),
             ("copy", elementwise._copy_kernel, (A1, A1)),
             ("fill", elementwise._fill_kernel, (A1, dt)),
             ("layout copy3", layout._copy3_kernel, (S3, S3, b1)),
