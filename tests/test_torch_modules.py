@@ -185,17 +185,53 @@ def test_training_loop_follows_torch(rng, mode, fcls, tcls, kw, opt):
     np.testing.assert_allclose(curves[1], curves[0], rtol=1e-4)
 
 
+@pytest.mark.parametrize("batch_first", [False, True])
+@pytest.mark.parametrize("mode,fcls,tcls,kw", LAYERS, ids=[m for m, *_ in LAYERS])
+def test_packed_sequences_match_torch(rng, mode, fcls, tcls, kw, batch_first):
+    rnn = torch.nn.utils.rnn
+    opts = dict(input_size=3, hidden_size=4, num_layers=2, bidirectional=True, batch_first=batch_first, **kw)
+    tm, fm = _pair(tcls, fcls, opts, torch.float64, "cpu", int(rng.integers(2**31)))
+    x = torch.tensor(rng.standard_normal((4, 6, 3) if batch_first else (6, 4, 3)), requires_grad=True)
+    lengths = torch.tensor([3, 6, 1, 4])
+    hx = tuple(torch.tensor(rng.standard_normal((4, 4, 4)), requires_grad=True)
+               for _ in range(2 if mode == "LSTM" else 1))
+    results = []
+    for m in (tm, fm):
+        out, st = m(rnn.pack_padded_sequence(x, lengths, batch_first=batch_first, enforce_sorted=False),
+                    hx if mode == "LSTM" else hx[0])
+        st = list(st) if mode == "LSTM" else [st]
+        loss = (out.data * torch.arange(out.data.numel()).reshape(out.data.shape)).sum() + sum(s.sum() for s in st)
+        results.append([out.data, out.batch_sizes, out.sorted_indices, *st]
+                       + list(torch.autograd.grad(loss, [x, *hx] + list(m.parameters()))))
+    for want, got in zip(*results):
+        torch.testing.assert_close(got, want, **TOL[torch.float64])
+
+
+def test_dropout_follows_torch_seed_and_mode(rng):
+    m = ft.GRU(3, 8, num_layers=3, dropout=0.5, dtype=torch.float64)
+    x = torch.tensor(rng.standard_normal((5, 2, 3)), requires_grad=True)
+    torch.manual_seed(1)
+    a, _ = m(x)
+    torch.manual_seed(1)
+    b, _ = m(x)
+    c, _ = m(x)
+    torch.testing.assert_close(a, b, rtol=0, atol=0)         # same torch seed, same masks
+    assert not torch.equal(a, c)
+    tm = torch.nn.GRU(3, 8, num_layers=3, dropout=0.5).double()
+    tm.load_state_dict(m.state_dict())
+    torch.testing.assert_close(m.eval()(x)[0], tm.eval()(x)[0], **TOL[torch.float64])   # eval: no dropout
+    a.sum().backward()                                        # training-mode backward runs
+    assert x.grad is not None and torch.isfinite(x.grad).all()
+
+
 def test_unsupported_arguments_are_clear_errors():
     with pytest.raises(ValueError, match="dropout"):
-        ft.LSTM(3, 4, num_layers=2, dropout=0.5)
+        ft.LSTM(3, 4, num_layers=2, dropout=1.5)
     with pytest.raises(ValueError, match="proj_size"):
         ft.LSTM(3, 4, proj_size=2)
     with pytest.raises(ValueError, match="nonlinearity"):
         ft.RNN(3, 4, nonlinearity="gelu")
     m = ft.GRU(3, 4)
-    packed = torch.nn.utils.rnn.pack_padded_sequence(torch.randn(5, 2, 3), [5, 3])
-    with pytest.raises(NotImplementedError, match="PackedSequence"):
-        m(packed)
     with pytest.raises(TypeError, match="torch.float64 but the layer's parameters are torch.float32"):
         m(torch.randn(5, 2, 3, dtype=torch.float64))
     with pytest.raises(ValueError, match="tuple"):

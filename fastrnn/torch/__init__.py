@@ -4,7 +4,7 @@
     model.rnn.load_state_dict(old_rnn.state_dict())                           # same names, same shapes
 
 LSTM, GRU, RNN and LSTMCell, GRUCell, RNNCell take torch's constructor arguments, forward
-signature and parameter names. Forward and backward run fastrnn's kernels through one
+signature (PackedSequence input included) and parameter names. Forward and backward run fastrnn's kernels through one
 torch.autograd.Function (function.py): CPU tensors go through numpy without copies, CUDA tensors
 to the CUDA backend without copies. `import fastrnn` does not import torch; this package does.
 """

@@ -36,12 +36,15 @@ def _tensor(a):
     return a if isinstance(a, torch.Tensor) else torch.from_numpy(a)
 
 
-def apply(spec, x, h0, c0, *weights):
+def apply(spec, x, h0, c0, *weights, lengths=None, dropout=0.0):
     """(y, h_n) or (y, h_n, c_n) for LSTM; h0 and c0 may be None (zeros), c0 is None except for
-    LSTM. Under torch.no_grad(), or when nothing requires grad, nothing is kept for backward."""
+    LSTM; lengths (B,) for a padded batch of variable-length sequences; dropout between layers,
+    its masks seeded from torch's generator (torch.manual_seed makes them repeat). Under
+    torch.no_grad(), or when nothing requires grad, nothing is kept for backward."""
     need_grad = torch.is_grad_enabled() and any(
         t is not None and t.requires_grad for t in (x, h0, c0, *weights))
-    return Recurrent.apply(spec, need_grad, x, h0, c0, *weights)
+    seed = int(torch.randint(2**62, ())) if dropout else None
+    return Recurrent.apply(spec, need_grad, (lengths, dropout, seed), x, h0, c0, *weights)
 
 
 class Recurrent(torch.autograd.Function):
@@ -49,7 +52,8 @@ class Recurrent(torch.autograd.Function):
     not know about torch.no_grad(), so whether to keep a context is decided before."""
 
     @staticmethod
-    def forward(ctx, spec, need_grad, x, h0, c0, *weights):
+    def forward(ctx, spec, need_grad, options, x, h0, c0, *weights):
+        lengths, dropout, seed = options
         ctx.set_materialize_grads(False)       # an unused output's gradient stays None: no zeros made
         hx = None
         if h0 is not None:
@@ -58,7 +62,8 @@ class Recurrent(torch.autograd.Function):
             spec.mode, _host_or_device(x), hx,
             dict(zip(spec.names, map(_host_or_device, weights))),
             num_layers=spec.num_layers, bidirectional=spec.bidirectional, batch_first=spec.batch_first,
-            backend=spec.backend, need_grad=need_grad, dtype=str(x.dtype).replace("torch.", ""))
+            backend=spec.backend, need_grad=need_grad, dtype=str(x.dtype).replace("torch.", ""),
+            lengths=lengths, dropout=dropout, dropout_rng=seed)
         outs = (_tensor(y),) + tuple(_tensor(s) for s in hx_n)
         ctx.fctx = fctx
         ctx.spec = spec
@@ -77,4 +82,4 @@ class Recurrent(torch.autograd.Function):
         state_grads = tuple(_tensor(g) for g in grad_hx0) if ctx.has_h0 else (None,) * len(grad_hx0)
         if len(state_grads) == 1:
             state_grads += (None,)                       # c0 of a non-LSTM layer
-        return (None, None, _tensor(grad_x)) + state_grads + tuple(_tensor(grads[n]) for n in ctx.spec.names)
+        return (None, None, None, _tensor(grad_x)) + state_grads + tuple(_tensor(grads[n]) for n in ctx.spec.names)

@@ -16,10 +16,9 @@ class _RNNBase(torch.nn.Module):
         super().__init__()
         self.mode = mode
         set_layer_options(self, input_size, hidden_size, num_layers, bias, batch_first, bidirectional, backend)
-        if dropout:
-            raise ValueError(f"dropout={dropout!r}: dropout between layers is not supported yet; "
-                             "fastrnn.torch layers take dropout=0")
-        self.dropout = 0.0
+        if not (isinstance(dropout, (int, float)) and 0 <= dropout < 1):
+            raise ValueError(f"dropout must be a probability in [0, 1); got {dropout!r}")
+        self.dropout = float(dropout)
         if proj_size:
             raise ValueError(f"proj_size={proj_size!r}: LSTM projections are not supported yet; "
                              "fastrnn.torch.LSTM takes proj_size=0")
@@ -42,8 +41,24 @@ class _RNNBase(torch.nn.Module):
 
     def forward(self, input, hx=None):
         if isinstance(input, torch.nn.utils.rnn.PackedSequence):
-            raise NotImplementedError("fastrnn.torch layers do not take PackedSequence input yet "
-                                      "(variable-length sequences are not supported); pass a padded tensor")
+            return self._forward_packed(input, hx)
+        return self._forward(input, hx, None)
+
+    def _forward_packed(self, packed, hx):
+        # fastrnn runs the padded batch with its lengths (no packing inside the kernels); the
+        # output is packed back in the input's order, so it has the input's batch_sizes and indices.
+        rnn = torch.nn.utils.rnn
+        padded, lengths = rnn.pad_packed_sequence(packed, batch_first=self.batch_first)
+        out, state = self._forward(padded, hx, lengths.numpy())
+        order = packed.sorted_indices
+        if order is not None:
+            out = out.index_select(0 if self.batch_first else 1, order)
+            lengths = lengths[order.cpu()]
+        repacked = rnn.pack_padded_sequence(out, lengths, batch_first=self.batch_first, enforce_sorted=True)
+        return rnn.PackedSequence(repacked.data, repacked.batch_sizes, packed.sorted_indices,
+                                  packed.unsorted_indices), state
+
+    def _forward(self, input, hx, lengths):
         weights = [getattr(self, n) for n in self._spec.names]
         _same_dtype("input", input, weights[0])
         h0 = c0 = None
@@ -56,7 +71,8 @@ class _RNNBase(torch.nn.Module):
             else:
                 h0 = hx
             _same_dtype("h_0", h0, weights[0])
-        outs = apply(self._spec, input, h0, c0, *weights)
+        outs = apply(self._spec, input, h0, c0, *weights, lengths=lengths,
+                     dropout=self.dropout if self.training else 0.0)
         return (outs[0], (outs[1], outs[2])) if self.mode == "LSTM" else (outs[0], outs[1])
 
     def extra_repr(self):
