@@ -1,15 +1,15 @@
 """GRU forward sweep, CPU: phase 2 of kernels/cpu/layer.py, fused per step.
 
 Shapes: T steps, B batch, H hidden size; gate order r, z, n (torch's variant: the reset gate
-multiplies h W_hn^T + b_hn). Per step: one BLAS GEMM for h_{t-1} W_hh^T (W_hh read transposed in
-place), then one fused loop over (b, j). The activations overwrite the input projection in place
-(our own buffer); the recurrent n-projection, which backward needs for dr, goes to hn_all.
+multiplies h W_hn^T + b_hn). Per step: one BLAS GEMM for h_{t-1} W_hh^T (as W_hh h_{t-1}^T,
+sweep.recurrent_gemm), then one fused loop over (b, j). The activations overwrite the input
+projection in place (our own buffer); the recurrent n-projection, which backward needs for dr, goes to hn_all.
 """
 import numpy as np
 
 from .activations import sigmoid, tanh
 from .jit import kernel
-from .sweep import active, rows_before, time_index
+from .sweep import active, recurrent_gemm, rows_before, time_index
 
 
 @kernel
@@ -34,7 +34,7 @@ def gru_forward_row(a, q, bias, b_hn, h_prev, h, hn):
 def gru_forward_sweep(xp, w_hh, bias, b_hn, h0, reverse, save, y, hn_all, lens, ragged):
     """
     xp     (T, B, 3H) x W_ih^T; on return holds the activations r, z, n (if save)
-    w_hh   (3H, H)    as stored (torch layout); used as w_hh.T, which BLAS reads without a copy
+    w_hh   (3H, H)    as stored (torch layout); no copy (sweep.recurrent_gemm)
     bias   (3H,)      b_ih + (b_hr, b_hz, 0): everything that adds outside the reset gate
     b_hn   (H,)       the recurrent n bias, inside the reset gate
     h0     (B, H)     initial state
@@ -44,11 +44,12 @@ def gru_forward_sweep(xp, w_hh, bias, b_hn, h0, reverse, save, y, hn_all, lens, 
     """
     T, B, G = xp.shape
     rec = np.empty((B, G), dtype=xp.dtype)
+    rec_t = np.empty((rec.shape[1], rec.shape[0]), dtype=rec.dtype)
     scratch = np.empty_like(h0)
     for step in range(T):
         t = time_index(step, T, reverse)
         h_prev = rows_before(y, h0, t, reverse, lens, ragged, scratch)
-        np.dot(h_prev, w_hh.T, rec)
+        recurrent_gemm(h_prev, w_hh, rec_t, rec)
         hn_t = hn_all[t] if save else hn_all[0]
         for b in range(B):
             if active(t, lens, b):

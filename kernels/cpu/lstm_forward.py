@@ -1,8 +1,8 @@
 """LSTM forward sweep, CPU: phase 2 of kernels/cpu/layer.py, fused per step.
 
 Shapes: T steps, B batch, H hidden size; gate order i, f, g, o. Per step: one BLAS GEMM for
-h_{t-1} W_hh^T (W_hh read transposed in place), then one fused loop over (b, j) that adds the
-precomputed input projection and bias, applies the four activations, updates c and h, and stores
+h_{t-1} W_hh^T (as W_hh h_{t-1}^T, sweep.recurrent_gemm), then one fused loop over (b, j) that
+adds the precomputed input projection and bias, applies the four activations, updates c and h, and stores
 what backward needs. The gate activations overwrite the input projection in place: that buffer
 is ours (made in phase 1) and is dead after this step.
 """
@@ -10,7 +10,7 @@ import numpy as np
 
 from .activations import sigmoid, tanh
 from .jit import kernel
-from .sweep import active, rows_before, time_index
+from .sweep import active, recurrent_gemm, rows_before, time_index
 
 
 @kernel
@@ -37,7 +37,7 @@ def lstm_forward_row(a, r, bias, c, h):
 def lstm_forward_sweep(xp, w_hh, bias, h0, c0, reverse, save, y, c_all, lens, ragged):
     """
     xp     (T, B, 4H) x W_ih^T; on return holds the activations i, f, g, o (if save)
-    w_hh   (4H, H)    as stored (torch layout); used as w_hh.T, which BLAS reads without a copy
+    w_hh   (4H, H)    as stored (torch layout); no copy (sweep.recurrent_gemm)
     bias   (4H,)      b_ih + b_hh
     h0, c0 (B, H)     initial state
     y      (T, B, H)  out: h_t
@@ -48,11 +48,12 @@ def lstm_forward_sweep(xp, w_hh, bias, h0, c0, reverse, save, y, c_all, lens, ra
     T, B, G = xp.shape
     c = c0.copy()
     rec = np.empty((B, G), dtype=xp.dtype)
+    rec_t = np.empty((rec.shape[1], rec.shape[0]), dtype=rec.dtype)
     scratch = np.empty_like(c)
     for step in range(T):
         t = time_index(step, T, reverse)
         h_prev = rows_before(y, h0, t, reverse, lens, ragged, scratch)
-        np.dot(h_prev, w_hh.T, rec)
+        recurrent_gemm(h_prev, w_hh, rec_t, rec)
         for b in range(B):
             if active(t, lens, b):
                 lstm_forward_row(xp[t, b], rec[b], bias, c[b], y[t, b])

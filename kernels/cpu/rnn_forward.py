@@ -1,14 +1,14 @@
 """Elman RNN forward sweep (tanh or relu), CPU: phase 2 of kernels/cpu/layer.py, fused per step.
 
-Shapes: T steps, B batch, H hidden size. Per step: one BLAS GEMM for h_{t-1} W_hh^T (W_hh read
-transposed in place), then one fused loop adding the input projection and bias and applying the
+Shapes: T steps, B batch, H hidden size. Per step: one BLAS GEMM for h_{t-1} W_hh^T (as W_hh h_{t-1}^T,
+sweep.recurrent_gemm), then one fused loop adding the input projection and bias and applying the
 nonlinearity. Backward needs only h_t, so nothing else is saved.
 """
 import numpy as np
 
 from .activations import tanh
 from .jit import kernel
-from .sweep import active, rows_before, time_index
+from .sweep import active, recurrent_gemm, rows_before, time_index
 
 
 @kernel
@@ -30,7 +30,7 @@ def rnn_forward_row(a, q, bias, relu, h):
 def rnn_forward_sweep(xp, w_hh, bias, h0, reverse, relu, y, lens, ragged):
     """
     xp     (T, B, H) x W_ih^T
-    w_hh   (H, H)    as stored (torch layout); used as w_hh.T, which BLAS reads without a copy
+    w_hh   (H, H)    as stored (torch layout); no copy (sweep.recurrent_gemm)
     bias   (H,)      b_ih + b_hh
     h0     (B, H)    initial state
     relu   bool      relu if true, else tanh
@@ -39,11 +39,12 @@ def rnn_forward_sweep(xp, w_hh, bias, h0, reverse, relu, y, lens, ragged):
     """
     T, B, H = xp.shape
     rec = np.empty((B, H), dtype=xp.dtype)
+    rec_t = np.empty((rec.shape[1], rec.shape[0]), dtype=rec.dtype)
     scratch = np.empty_like(h0)
     for step in range(T):
         t = time_index(step, T, reverse)
         h_prev = rows_before(y, h0, t, reverse, lens, ragged, scratch)
-        np.dot(h_prev, w_hh.T, rec)
+        recurrent_gemm(h_prev, w_hh, rec_t, rec)
         for b in range(B):
             if active(t, lens, b):
                 rnn_forward_row(xp[t, b], rec[b], bias, relu, y[t, b])

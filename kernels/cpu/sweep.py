@@ -59,3 +59,16 @@ def recurrent_grad(dg, w_hh, dh, t, lens, ragged, rec):
     for b in range(dh.shape[0]):
         if active(t, lens, b):
             dh[b] = rec[b]
+
+
+@kernel
+def recurrent_gemm(h_prev, w_hh, rec_t, rec):
+    """rec (B, G*H) = h_prev (B, H) W_hh^T, computed as W_hh h_prev^T into rec_t (G*H, B), then
+    transposed. OpenBLAS runs the small-batch product much faster in that orientation, copy
+    included (per step, B=8: H=256 96 -> 58 us, H=1024 2717 -> 1116 us; B=64 H=1024 5301 ->
+    4120 us) and no slower at B=1 or B=64 H<=512."""
+    np.dot(w_hh, h_prev.T, rec_t)
+    GH, B = rec_t.shape
+    for b in range(B):
+        for k in range(GH):
+            rec[b, k] = rec_t[k, b]
