@@ -42,6 +42,13 @@ def float_array(name, a, dtype):
     return np.ascontiguousarray(arr, dtype=dtype)
 
 
+def probability(name, p):
+    """A probability in [0, 1) (1 would drop everything), as a float."""
+    if not (isinstance(p, (int, float)) and 0 <= p < 1):
+        raise ValueError(f"{name} must be a probability in [0, 1); got {p!r}")
+    return float(p)
+
+
 def shape_is(name, arr, expected):
     if arr.shape != tuple(expected):
         raise ValueError(f"{name} must have shape {tuple(expected)}; got {arr.shape}")

@@ -24,7 +24,7 @@ import numpy as np
 
 from . import backends
 from ._arrays import CUDA_KINDS, DeviceOps, HostOps, kind_of, to_kind
-from ._checks import dtype_of, named_arrays, shape_is
+from ._checks import dtype_of, named_arrays, probability, shape_is
 from .workspace import format_bytes, workspace_bytes
 
 GATES = {"LSTM": 4, "GRU": 3, "RNN_TANH": 1, "RNN_RELU": 1}
@@ -83,8 +83,7 @@ def forward(mode, x, hx, weights, *, num_layers=1, bidirectional=False, batch_fi
     otherwise), masks drawn from dropout_rng (a numpy Generator, or a seed)."""
     if mode not in GATES:
         raise ValueError(f"mode must be one of {', '.join(GATES)}; got {mode!r}")
-    if not (isinstance(dropout, (int, float)) and 0 <= dropout < 1):
-        raise ValueError(f"dropout must be a probability in [0, 1); got {dropout!r}")
+    dropout = probability("dropout", dropout)
     kind = kind_of(x)
     backend = _backend_for(backend, kind)
     ops = DeviceOps if kind in CUDA_KINDS else HostOps
@@ -114,7 +113,6 @@ def forward(mode, x, hx, weights, *, num_layers=1, bidirectional=False, batch_fi
     w = named_arrays("weights", weights, shapes, dt, convert=ops.array)
     state0 = _initial_state(ops, mode, hx, num_layers * D, B, H, dt, unbatched)
     lengths = _lengths(lengths, T, B, unbatched)
-    ragged = {} if lengths is None else dict(lengths=lengths)
 
     need = dict(mode=mode, T=T, B=B, I=I, H=H, num_layers=num_layers, bidirectional=bidirectional,
                 dtype=dt, need_grad=need_grad)
@@ -138,7 +136,7 @@ def forward(mode, x, hx, weights, *, num_layers=1, bidirectional=False, batch_fi
                 y, st, sv = impl.forward(mode, layer_in, tuple(s[k] for s in state0),
                                          w["weight_ih" + sfx], w["weight_hh" + sfx],
                                          w.get("bias_ih" + sfx, no_bias), w.get("bias_hh" + sfx, no_bias),
-                                         reverse=bool(d), need_grad=need_grad, **ragged)
+                                         reverse=bool(d), need_grad=need_grad, lengths=lengths)
                 for s_out, s in zip(state_n, st):
                     ops.assign(s_out[k], s)
                 outs.append(y)
@@ -240,8 +238,6 @@ def _backend_for(backend, kind):
 
 def _dropout_mask(ops, shape, p, rng, dt):
     """Inverted dropout: 0 with probability p, else 1/(1-p); rng a numpy Generator."""
-    if not 0 <= p < 1:
-        raise ValueError(f"dropout must be a probability in [0, 1); got {p!r}")
     mask = (rng.random(shape) >= p).astype(dt) / dt(1 - p)
     return ops.array("dropout mask", mask, dt)
 

@@ -8,7 +8,7 @@
 import numpy as np
 
 from . import functional
-from ._checks import dtype_of, set_layer_options
+from ._checks import dtype_of, probability, set_layer_options
 from ._params import HasParameters, init_uniform
 
 
@@ -25,9 +25,7 @@ class _RNNBase(HasParameters):
     def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
                  bidirectional=False, *, backend="auto", dtype="float32", seed=None):
         set_layer_options(self, input_size, hidden_size, num_layers, bias, batch_first, bidirectional, backend)
-        if not (isinstance(dropout, (int, float)) and 0 <= dropout < 1):
-            raise ValueError(f"dropout must be a probability in [0, 1); got {dropout!r}")
-        self.dropout = float(dropout)
+        self.dropout = probability("dropout", dropout)
         self.training = True
         self._dropout_rng = np.random.default_rng(None if seed is None else [seed, 1])
         self.dtype = dtype_of(dtype)

@@ -4,7 +4,7 @@ import math
 import torch
 
 from .. import functional
-from .._checks import set_layer_options
+from .._checks import probability, set_layer_options
 from .function import Spec, apply
 
 
@@ -16,9 +16,7 @@ class _RNNBase(torch.nn.Module):
         super().__init__()
         self.mode = mode
         set_layer_options(self, input_size, hidden_size, num_layers, bias, batch_first, bidirectional, backend)
-        if not (isinstance(dropout, (int, float)) and 0 <= dropout < 1):
-            raise ValueError(f"dropout must be a probability in [0, 1); got {dropout!r}")
-        self.dropout = float(dropout)
+        self.dropout = probability("dropout", dropout)
         if proj_size:
             raise ValueError(f"proj_size={proj_size!r}: LSTM projections are not supported yet; "
                              "fastrnn.torch.LSTM takes proj_size=0")

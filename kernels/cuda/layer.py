@@ -123,7 +123,7 @@ def forward(mode, x, state0, w_ih, w_hh, b_ih, b_hh, reverse=False, need_grad=Tr
     saved = None
     if need_grad:
         saved = (mode, plan, on_host, reverse, x, h0, s0, w_ih, w_hh,
-                 y if mode.startswith("RNN") else xp, s_all, y, lens if ragged else None)
+                 y if mode.startswith("RNN") else xp, s_all, y, lens, ragged)
     if on_host:
         y = y.copy_to_host()
         state_n = tuple(s.copy_to_host() for s in state_n)
@@ -131,7 +131,7 @@ def forward(mode, x, state0, w_ih, w_hh, b_ih, b_hh, reverse=False, need_grad=Tr
 
 
 def backward(saved, dy, dstate_n):
-    mode, plan, on_host, reverse, x, h0, s0, w_ih, w_hh, a_all, s_all, y, ragged_lens = saved
+    mode, plan, on_host, reverse, x, h0, s0, w_ih, w_hh, a_all, s_all, y, lens, ragged = saved
     dy = _on_device(dy)
     T, B, I = x.shape
     GH, H = w_hh.shape
@@ -147,7 +147,6 @@ def backward(saved, dy, dstate_n):
         carry = dh                                                    # unused
     dgi = _empty((T, B, GH), dt)
     dgr = _empty((T, B, GH), dt) if mode == "GRU" else dgi
-    lens = ragged_lens if ragged_lens is not None else cuda.to_device(np.full(B, T, np.int64))
     args = (a_all, s_all, s0, y, h0, dy, dh, carry, dgi, dgr, lens)
 
     if plan.strategy == "persistent":
@@ -156,7 +155,7 @@ def backward(saved, dy, dstate_n):
     else:
         blocks, threads = grid_for(B * H)
         # dh = dG_t W_hh, the recurrent part of dh_{t-1}; ragged: into rec, then rows padded at t keep dh
-        rec = _empty((B, H), dt) if ragged_lens is not None else dh
+        rec = _empty((B, H), dt) if ragged else dh
         gemm = StepGemm(w_hh, rec)
         dgs = gemm.wrap(dgr)
         for step in range(T):
@@ -165,7 +164,7 @@ def backward(saved, dy, dstate_n):
             tp = t + 1 if reverse else t - 1
             bwd_step[blocks, threads](t, tp, first, reverse, *args)
             gemm(dgs[t])
-            if ragged_lens is not None:
+            if ragged:
                 keep_padded(dh, rec, t, lens)
     dstate0 = (add_into(dh, carry),) if mode == "GRU" else (dh,)
     if mode == "LSTM":
@@ -181,7 +180,7 @@ def backward(saved, dy, dstate_n):
     if T > 1:
         matmul(dgr[rest].reshape((T - 1) * B, GH), y[prev].reshape((T - 1) * B, H), dw_hh,
                trans_a=True, accumulate=True)
-    if reverse and ragged_lens is not None:
+    if reverse and ragged:
         add_start_term(dw_hh, dgr, h0, lens)
     db_ih = column_sum(dgi2, _empty((GH,), dt))
     db_hh = column_sum(dgr2, _empty((GH,), dt))
