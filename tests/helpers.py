@@ -34,11 +34,11 @@ def make_problem(rng, mode, T, B, I, H, num_layers=1, bidirectional=False, bias=
     )
 
 
-def run(p, backend, dtype):
+def run(p, backend, dtype, lengths=None):
     """Forward and backward through fastrnn.functional -> {name: float64 array} of every result."""
     cast = lambda a: np.asarray(a, dtype=dtype)   # noqa: E731
     kw = dict(num_layers=p["num_layers"], bidirectional=p["bidirectional"],
-              batch_first=p["batch_first"], backend=backend, dtype=dtype)
+              batch_first=p["batch_first"], backend=backend, dtype=dtype, lengths=lengths)
     weights = {k: cast(v) for k, v in p["weights"].items()}
     y, hx_n, ctx = functional.forward(p["mode"], cast(p["x"]), tuple(map(cast, p["hx"])), weights, **kw)
     gx, ghx0, grads = functional.backward(ctx, cast(p["grad_y"]), tuple(map(cast, p["grad_hx"])))

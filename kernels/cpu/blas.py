@@ -1,19 +1,47 @@
-"""GEMM for phases 1 and 3, through the same BLAS library that numba's np.dot calls.
+"""GEMM for phases 1 and 3, split over the team (team.py), through the BLAS numba's np.dot calls.
 
-numpy and scipy each bundle their own OpenBLAS, each with its own thread pool. numba's np.dot
-(the per-step GEMM inside the sweeps) goes through scipy's; if phases 1 and 3 used numpy's `@`,
-the two pools' spinning threads would fight over the cores (measured on 2 cores, LSTM forward
-T=100 B=32 H=256: 63 ms with numpy's `@`, 31 ms with this). One library, one pool.
+Each member calls BLAS (single-threaded for the duration, team.run) on its share from inside a
+nogil kernel, so the members run at once and no other thread pool competes for the cores.
+numba's np.dot goes through scipy's BLAS; numpy bundles another OpenBLAS with its own threads,
+so numpy's `@` is not used for these products (measured on 2 cores, LSTM forward T=100 B=32
+H=256: 63 ms with numpy's `@` next to the sweep's BLAS calls, 31 ms with one library).
 """
 import numpy as np
-from scipy.linalg import blas
 
-_GEMM = {np.dtype(np.float32): blas.sgemm, np.dtype(np.float64): blas.dgemm}
+from . import team
+from .jit import kernel
+
+
+def _empty(shape, dtype):
+    # Every product is allocated here; the tests swap in a NaN-filled allocator (as layer._empty).
+    return np.empty(shape, dtype=dtype)
+
+
+@kernel
+def _dot(a, b, out):
+    # out (m, n) = a (m, k) @ b (k, n); a and b C- or F-contiguous, out C-contiguous
+    np.dot(a, b, out)
 
 
 def matmul(a, b):
-    """a (m, k) @ b (k, n) -> C-contiguous (m, n); a and b each C- or F-contiguous (no copy)."""
-    # BLAS is column-major: compute (a @ b)^T = b^T a^T, whose column-major result is a @ b row-major.
-    bt, trans_b = (b.T, 0) if b.flags.c_contiguous else (b, 1)
-    at, trans_a = (a.T, 0) if a.flags.c_contiguous else (a, 1)
-    return _GEMM[a.dtype](1.0, bt, at, trans_a=trans_b, trans_b=trans_a).T
+    """a (m, k) @ b (k, n) -> (m, n) C-contiguous; a C-contiguous, b C- or F-contiguous.
+    The members take contiguous ranges of a's rows."""
+    m, k = a.shape
+    out = _empty((m, b.shape[1]), a.dtype)
+    parts = team.row_ranges(m, m * k * b.shape[1])
+    team.run(_dot, [(a[r0:r1], b, out[r0:r1]) for r0, r1 in parts])
+    return out
+
+
+def matmul_at(a, b):
+    """a^T @ b -> (m, n) C-contiguous, for a (k, m) and b (k, n) C-contiguous: a sum over k, as
+    in the weight gradients dW = dG^T X. The members take contiguous ranges of k and the partial
+    products are added in member order (so the result does not change from run to run)."""
+    k, m = a.shape
+    n = b.shape[1]
+    parts = team.row_ranges(k, k * m * n)
+    outs = [_empty((m, n), a.dtype) for _ in parts]
+    team.run(_dot, [(a[k0:k1].T, b[k0:k1], out) for (k0, k1), out in zip(parts, outs)])
+    for extra in outs[1:]:
+        outs[0] += extra
+    return outs[0]

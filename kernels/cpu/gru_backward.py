@@ -3,53 +3,61 @@
 Shapes: T steps, B batch, H hidden size; gate order r, z, n.
 Per step: one fused loop over (b, j) producing two pre-activation gradients that differ only
 in the n block: dGi w.r.t. x W_ih^T + b_ih, and dGh w.r.t. h W_hh^T + b_hh (the reset gate
-scales the latter). Then one BLAS GEMM dGh_t W_hh for the recurrent part of dh_{t-1}.
+scales the latter). Run by a team (sweep.py): the fused loop covers a member's units; the
+members meet; then each computes its units of dGh_t W_hh, the recurrent part of dh_{t-1}.
 """
 import numpy as np
 
 from .jit import kernel
-from .sweep import active, recurrent_grad, rows_before, time_index
+from .barrier import barrier
+from .sweep import active, recurrent_grad, rows_before, time_index, transposed_rows, units3
 
 
 @kernel
-def gru_backward_row(a, hn, h_prev, dy, dh, di, dr_, direct):
-    """The fused pointwise step for one sequence: a (3H,) saved r, z, n; hn (H,); h_prev (H,);
+def gru_backward_row(a, hn, h_prev, dy, dh, di, dr_, direct, u0, u1):
+    """The fused pointwise step for one sequence, units u0 <= j < u1: a (3H,) saved r, z, n; hn (H,); h_prev (H,);
     dy (H,) output gradient; dh (H,) recurrent gradient of h_t; di, dr_ (3H,) out: input-side
     and recurrent-side pre-activation gradients; direct (H,) out: dh_t * z."""
     H = hn.shape[0]
     one = a.dtype.type(1)
-    for j in range(H):
-        r = a[j]
-        z = a[H + j]
-        n = a[2 * H + j]
+    ar, az, an = units3(a, H, u0, u1)
+    dir_, diz, din = units3(di, H, u0, u1)
+    drr, drz, drn = units3(dr_, H, u0, u1)
+    hn, h_prev, dy, dh, direct = hn[u0:u1], h_prev[u0:u1], dy[u0:u1], dh[u0:u1], direct[u0:u1]
+    for j in range(u1 - u0):
+        r = ar[j]
+        z = az[j]
+        n = an[j]
         dhj = dy[j] + dh[j]
         dn = dhj * (one - z) * (one - n * n)
         dz = dhj * (h_prev[j] - n) * z * (one - z)
         dr = dn * hn[j] * r * (one - r)
-        di[j] = dr
-        di[H + j] = dz
-        di[2 * H + j] = dn
-        dr_[j] = dr
-        dr_[H + j] = dz
-        dr_[2 * H + j] = dn * r
+        dir_[j] = dr
+        diz[j] = dz
+        din[j] = dn
+        drr[j] = dr
+        drz[j] = dz
+        drn[j] = dn * r
         direct[j] = dhj * z
 
 
 @kernel
-def gru_backward_sweep(gates, hn_all, y, h0, w_hh, dy, dh_n, reverse, dgi, dgh, lens, ragged):
+def gru_backward_sweep(gates, hn_all, y, h0, w_hh, dy, dh, reverse, dgi, dgh, lens, ragged, u0, u1, sync, p):
     """
     gates  (T, B, 3H) activations r, z, n saved by the forward sweep
     hn_all (T, B, H)  h_{t-1} W_hn^T + b_hn
     y      (T, B, H)  h_t;  h0 (B, H) initial state
     w_hh   (3H, H)    C-contiguous
-    dy     (T, B, H)  gradient of the outputs h_t;  dh_n (B, H) of the final state
+    dy     (T, B, H)  gradient of the outputs h_t
+    dh     (B, H)     in: gradient of the final state; out: of the initial state
     dgi, dgh (T, B, 3H) out: pre-activation gradients, input side and recurrent side
     lens   (B,)       sequence lengths (sweep.py); padding passes dh through unchanged
-    returns dh0 (B, H)
+    u0, u1            this member's hidden units; sync, p: the team's barrier and this member
     """
-    T, B, _ = gates.shape
-    dh = dh_n.copy()            # recurrent gradient of h_t, from step t+1 (or the final state)
-    direct = np.empty_like(dh)  # the z * h_{t-1} path, added after the GEMM
+    T, B, G = gates.shape
+    H = G // 3
+    w_t = transposed_rows(w_hh, u0, u1)
+    direct = np.empty_like(dh)  # the z * h_{t-1} path, added after the product
     rec = np.empty_like(dh)
     scratch = np.empty_like(h0)
     for step in range(T):
@@ -58,12 +66,14 @@ def gru_backward_sweep(gates, hn_all, y, h0, w_hh, dy, dh_n, reverse, dgi, dgh, 
         for b in range(B):
             if active(t, lens, b):
                 gru_backward_row(gates[t, b], hn_all[t, b], h_prev[b], dy[t, b], dh[b],
-                                 dgi[t, b], dgh[t, b], direct[b])
+                                 dgi[t, b], dgh[t, b], direct[b], u0, u1)
             else:
-                dgi[t, b] = 0
-                dgh[t, b] = 0
-        recurrent_grad(dgh[t], w_hh, dh, t, lens, ragged, rec)
+                for q in range(3):
+                    dgi[t, b, q * H + u0:q * H + u1] = 0
+                    dgh[t, b, q * H + u0:q * H + u1] = 0
+        if not barrier(sync, p, step + 1):
+            return
+        recurrent_grad(dgh[t], w_t, dh, t, lens, ragged, rec, u0, u1)
         for b in range(B):
             if active(t, lens, b):
-                dh[b] += direct[b]
-    return dh
+                dh[b, u0:u1] += direct[b, u0:u1]

@@ -1,58 +1,65 @@
 """GRU forward sweep, CPU: phase 2 of kernels/cpu/layer.py, fused per step.
 
 Shapes: T steps, B batch, H hidden size; gate order r, z, n (torch's variant: the reset gate
-multiplies h W_hn^T + b_hn). Per step: one BLAS GEMM for h_{t-1} W_hh^T (as W_hh h_{t-1}^T,
-sweep.recurrent_gemm), then one fused loop over (b, j). The activations overwrite the input
+multiplies h W_hn^T + b_hn). Run by a team (sweep.py): per step, a member computes its rows of h_{t-1} W_hh^T
+(sweep.recurrent_rows), then one fused loop over (b, j) for its units j; then the members meet. The activations overwrite the input
 projection in place (our own buffer); the recurrent n-projection, which backward needs for dr, goes to hn_all.
 """
 import numpy as np
 
 from .activations import sigmoid, tanh
 from .jit import kernel
-from .sweep import active, recurrent_gemm, rows_before, time_index
+from .barrier import barrier
+from .sweep import active, recurrent_rows, rows_before, time_index, units3
 
 
 @kernel
-def gru_forward_row(a, q, bias, b_hn, h_prev, h, hn):
-    """The fused pointwise step for one sequence: a (3H,) x W_ih^T in, activations r, z, n out;
+def gru_forward_row(a, q, bias, b_hn, h_prev, h, hn, u0, u1):
+    """The fused pointwise step for one sequence, units u0 <= j < u1: a (3H,) x W_ih^T in, activations r, z, n out;
     q (3H,) h_{t-1} W_hh^T; bias (3H,); b_hn (H,); h_prev (H,); h (H,) out; hn (H,) out."""
     H = h.shape[0]
     one = a.dtype.type(1)
-    for j in range(H):
-        r = sigmoid(a[j] + q[j] + bias[j])
-        z = sigmoid(a[H + j] + q[H + j] + bias[H + j])
-        hnj = q[2 * H + j] + b_hn[j]
-        n = tanh(a[2 * H + j] + bias[2 * H + j] + r * hnj)
+    ar, az, an = units3(a, H, u0, u1)
+    qr, qz, qn = units3(q, H, u0, u1)
+    br, bz, bn = units3(bias, H, u0, u1)
+    b_hn, h_prev, h, hn = b_hn[u0:u1], h_prev[u0:u1], h[u0:u1], hn[u0:u1]
+    for j in range(u1 - u0):
+        r = sigmoid(ar[j] + qr[j] + br[j])
+        z = sigmoid(az[j] + qz[j] + bz[j])
+        hnj = qn[j] + b_hn[j]
+        n = tanh(an[j] + bn[j] + r * hnj)
         h[j] = (one - z) * n + z * h_prev[j]
         hn[j] = hnj
-        a[j] = r
-        a[H + j] = z
-        a[2 * H + j] = n
+        ar[j] = r
+        az[j] = z
+        an[j] = n
 
 
 @kernel
-def gru_forward_sweep(xp, w_hh, bias, b_hn, h0, reverse, save, y, hn_all, lens, ragged):
+def gru_forward_sweep(xp, w_hh, bias, b_hn, h0, reverse, save, y, hn_all, lens, ragged, u0, u1, sync, p):
     """
     xp     (T, B, 3H) x W_ih^T; on return holds the activations r, z, n (if save)
-    w_hh   (3H, H)    as stored (torch layout); no copy (sweep.recurrent_gemm)
+    w_hh   (3H, H)    as stored (torch layout); read in place
     bias   (3H,)      b_ih + (b_hr, b_hz, 0): everything that adds outside the reset gate
     b_hn   (H,)       the recurrent n bias, inside the reset gate
     h0     (B, H)     initial state
     y      (T, B, H)  out: h_t
     hn_all (T, B, H)  out: h_{t-1} W_hn^T + b_hn (only if save; else may be (1, B, H))
     lens   (B,)       sequence lengths (sweep.py); ragged: some are shorter than T
+    u0, u1            this member's hidden units; sync, p: the team's barrier and this member
     """
     T, B, G = xp.shape
     rec = np.empty((B, G), dtype=xp.dtype)
-    rec_t = np.empty((rec.shape[1], rec.shape[0]), dtype=rec.dtype)
     scratch = np.empty_like(h0)
     for step in range(T):
         t = time_index(step, T, reverse)
         h_prev = rows_before(y, h0, t, reverse, lens, ragged, scratch)
-        recurrent_gemm(h_prev, w_hh, rec_t, rec)
+        recurrent_rows(h_prev, w_hh, rec, u0, u1)
         hn_t = hn_all[t] if save else hn_all[0]
         for b in range(B):
             if active(t, lens, b):
-                gru_forward_row(xp[t, b], rec[b], bias, b_hn, h_prev[b], y[t, b], hn_t[b])
+                gru_forward_row(xp[t, b], rec[b], bias, b_hn, h_prev[b], y[t, b], hn_t[b], u0, u1)
             else:
-                y[t, b] = 0      # padding: zero output
+                y[t, b, u0:u1] = 0      # padding: zero output
+        if not barrier(sync, p, step + 1):
+            return

@@ -3,6 +3,8 @@
     1. input projection  Xp = X W_ih^T, one GEMM over all T*B rows        (blas.py)
     2. recurrent sweep   sequential in t, fused gates + state update      (*_forward.py / *_backward.py)
     3. weight gradients  dW_ih = dG^T X, dW_hh = dG^T H_prev, dX = dG W_ih, db = sum dG  (blas.py)
+Every phase runs on the team of threads in team.py: the GEMMs split by rows, the sweeps by
+hidden units.
 
 Same contract as fastrnn/reference/layer.py (which it is tested against):
     forward(mode, x, state0, w_ih, w_hh, b_ih, b_hh, reverse, need_grad, lengths) -> y, state_n, saved
@@ -12,7 +14,8 @@ C-contiguous and of one dtype (float32 or float64); fastrnn/functional.py makes 
 """
 import numpy as np
 
-from .blas import matmul
+from . import team
+from .blas import matmul, matmul_at
 from .gru_backward import gru_backward_sweep
 from .gru_forward import gru_forward_sweep
 from .lstm_backward import lstm_backward_sweep
@@ -33,6 +36,14 @@ def _project(x, w_ih):
     return matmul(x.reshape(T * B, I), w_ih.T).reshape(T, B, -1)
 
 
+def _sweep(fn, w_hh, B, *args):
+    """fn(*args, u0, u1, sync, p) on every member of the team, each owning hidden units u0..u1."""
+    G, H = w_hh.shape
+    units = team.unit_ranges(H, B * G * H)
+    sync = team.new_sync(len(units))
+    team.run(fn, [args + (u0, u1, sync, p) for p, (u0, u1) in enumerate(units)], sync)
+
+
 def forward(mode, x, state0, w_ih, w_hh, b_ih, b_hh, reverse=False, need_grad=True, lengths=None):
     T, B, _ = x.shape
     H = w_hh.shape[1]
@@ -44,19 +55,22 @@ def forward(mode, x, state0, w_ih, w_hh, b_ih, b_hh, reverse=False, need_grad=Tr
     saved_len = T if need_grad else 1   # buffers only backward reads shrink to one step
     if mode == "LSTM":
         c_all = _empty((saved_len, B, H), x.dtype)
-        c_n = lstm_forward_sweep(xp, w_hh, b_ih + b_hh, h0, state0[1], reverse, need_grad, y, c_all,
-                                 lens, ragged)
+        c_n = state0[1].copy()
+        _sweep(lstm_forward_sweep, w_hh, B, xp, w_hh, b_ih + b_hh, h0, c_n, reverse, need_grad, y, c_all,
+               lens, ragged)
         state_n = (_last_h(y, lens, reverse), c_n)
         extra = (c_all, state0[1])
     elif mode == "GRU":
         bias = b_ih.copy()
         bias[:2 * H] += b_hh[:2 * H]
         hn_all = _empty((saved_len, B, H), x.dtype)
-        gru_forward_sweep(xp, w_hh, bias, b_hh[2 * H:].copy(), h0, reverse, need_grad, y, hn_all, lens, ragged)
+        _sweep(gru_forward_sweep, w_hh, B, xp, w_hh, bias, b_hh[2 * H:].copy(), h0, reverse, need_grad, y,
+               hn_all, lens, ragged)
         state_n = (_last_h(y, lens, reverse),)
         extra = (hn_all,)
     else:
-        rnn_forward_sweep(xp, w_hh, b_ih + b_hh, h0, reverse, mode == "RNN_RELU", y, lens, ragged)
+        _sweep(rnn_forward_sweep, w_hh, B, xp, w_hh, b_ih + b_hh, h0, reverse, mode == "RNN_RELU", y, lens,
+               ragged)
         state_n = (_last_h(y, lens, reverse),)
         extra = ()
     if not need_grad:
@@ -78,20 +92,22 @@ def backward(saved, dy, dstate_n):
     if mode == "LSTM":
         c_all, c0 = extra
         dg = _empty(gates.shape, gates.dtype)
-        dh0, dc0 = lstm_backward_sweep(gates, c_all, c0, w_hh, dy, dstate_n[0], dstate_n[1], reverse, dg,
-                                       lens, ragged)
+        dh0, dc0 = dstate_n[0].copy(), dstate_n[1].copy()
+        _sweep(lstm_backward_sweep, w_hh, B, gates, c_all, c0, w_hh, dy, dh0, dc0, reverse, dg, lens, ragged)
         dstate0 = (dh0, dc0)
         dg_in = dg_rec = dg
     elif mode == "GRU":
         (hn_all,) = extra
         dg_in = _empty(gates.shape, gates.dtype)
         dg_rec = _empty(gates.shape, gates.dtype)
-        dh0 = gru_backward_sweep(gates, hn_all, y, h0, w_hh, dy, dstate_n[0], reverse, dg_in, dg_rec,
-                                 lens, ragged)
+        dh0 = dstate_n[0].copy()
+        _sweep(gru_backward_sweep, w_hh, B, gates, hn_all, y, h0, w_hh, dy, dh0, reverse, dg_in, dg_rec,
+               lens, ragged)
         dstate0 = (dh0,)
     else:
         dg_in = dg_rec = _empty((T, B, w_hh.shape[0]), x.dtype)
-        dh0 = rnn_backward_sweep(y, w_hh, dy, dstate_n[0], reverse, mode == "RNN_RELU", dg_in, lens, ragged)
+        dh0 = dstate_n[0].copy()
+        _sweep(rnn_backward_sweep, w_hh, B, y, w_hh, dy, dh0, reverse, mode == "RNN_RELU", dg_in, lens, ragged)
         dstate0 = (dh0,)
     return (_input_grad(dg_in, w_ih, x.shape), dstate0,
             _weight_grads(dg_in, dg_rec, x, y, h0, reverse, lens if ragged else None))
@@ -111,11 +127,11 @@ def _weight_grads(dg_in, dg_rec, x, y, h0, reverse, lens=None):
     H = y.shape[2]
     gi = dg_in.reshape(T * B, -1)
     gr = dg_rec.reshape(T * B, -1)
-    dw_ih = matmul(gi.T, x.reshape(T * B, I))
+    dw_ih = matmul_at(gi, x.reshape(T * B, I))
     first, rest, prev = (T - 1, slice(0, T - 1), slice(1, T)) if reverse else (0, slice(1, T), slice(0, T - 1))
-    dw_hh = matmul(dg_rec[first].T, h0)
+    dw_hh = matmul_at(dg_rec[first], h0)
     if T > 1:
-        dw_hh += matmul(dg_rec[rest].reshape(-1, gr.shape[1]).T, y[prev].reshape(-1, H))
+        dw_hh += matmul_at(dg_rec[rest].reshape(-1, gr.shape[1]), y[prev].reshape(-1, H))
     if reverse and lens is not None:
         for b in np.flatnonzero(lens < T):
             dw_hh += np.outer(dg_rec[lens[b] - 1, b], h0[b])

@@ -1,64 +1,70 @@
 """LSTM forward sweep, CPU: phase 2 of kernels/cpu/layer.py, fused per step.
 
-Shapes: T steps, B batch, H hidden size; gate order i, f, g, o. Per step: one BLAS GEMM for
-h_{t-1} W_hh^T (as W_hh h_{t-1}^T, sweep.recurrent_gemm), then one fused loop over (b, j) that
-adds the precomputed input projection and bias, applies the four activations, updates c and h, and stores
-what backward needs. The gate activations overwrite the input projection in place: that buffer
+Shapes: T steps, B batch, H hidden size; gate order i, f, g, o. Run by a team (sweep.py): per
+step, a member computes its rows of h_{t-1} W_hh^T (sweep.recurrent_rows), then one fused loop
+over (b, j) for its units j that adds the precomputed input projection and bias, applies the four
+activations, updates c and h, and stores what backward needs; then the members meet. The gate activations overwrite the input projection in place: that buffer
 is ours (made in phase 1) and is dead after this step.
 """
 import numpy as np
 
 from .activations import sigmoid, tanh
 from .jit import kernel
-from .sweep import active, recurrent_gemm, rows_before, time_index
+from .barrier import barrier
+from .sweep import active, recurrent_rows, rows_before, time_index, units4
 
 
 @kernel
-def lstm_forward_row(a, r, bias, c, h):
-    """The fused pointwise step for one sequence: a (4H,) x W_ih^T, in: pre-activation part,
-    out: activations; r (4H,) h_{t-1} W_hh^T; bias (4H,); c (H,) c_{t-1} in, c_t out; h (H,) out.
-    A function of its own so LLVM vectorises this loop on its own (inside the sweep it did not)."""
+def lstm_forward_row(a, r, bias, c, h, u0, u1):
+    """The fused pointwise step for one sequence, units u0 <= j < u1: a (4H,) x W_ih^T, in:
+    pre-activation part, out: activations; r (4H,) h_{t-1} W_hh^T; bias (4H,); c (H,) c_{t-1} in,
+    c_t out; h (H,) out. A function of its own so LLVM vectorises this loop on its own (inside the
+    sweep it did not)."""
     H = c.shape[0]
-    for j in range(H):
-        i = sigmoid(a[j] + r[j] + bias[j])
-        f = sigmoid(a[H + j] + r[H + j] + bias[H + j])
-        g = tanh(a[2 * H + j] + r[2 * H + j] + bias[2 * H + j])
-        o = sigmoid(a[3 * H + j] + r[3 * H + j] + bias[3 * H + j])
+    ai, af, ag, ao = units4(a, H, u0, u1)
+    ri, rf, rg, ro = units4(r, H, u0, u1)
+    bi, bf, bg, bo = units4(bias, H, u0, u1)
+    c, h = c[u0:u1], h[u0:u1]
+    for j in range(u1 - u0):
+        i = sigmoid(ai[j] + ri[j] + bi[j])
+        f = sigmoid(af[j] + rf[j] + bf[j])
+        g = tanh(ag[j] + rg[j] + bg[j])
+        o = sigmoid(ao[j] + ro[j] + bo[j])
         cj = f * c[j] + i * g
         c[j] = cj
         h[j] = o * tanh(cj)
-        a[j] = i
-        a[H + j] = f
-        a[2 * H + j] = g
-        a[3 * H + j] = o
+        ai[j] = i
+        af[j] = f
+        ag[j] = g
+        ao[j] = o
 
 
 @kernel
-def lstm_forward_sweep(xp, w_hh, bias, h0, c0, reverse, save, y, c_all, lens, ragged):
+def lstm_forward_sweep(xp, w_hh, bias, h0, c, reverse, save, y, c_all, lens, ragged, u0, u1, sync, p):
     """
     xp     (T, B, 4H) x W_ih^T; on return holds the activations i, f, g, o (if save)
-    w_hh   (4H, H)    as stored (torch layout); no copy (sweep.recurrent_gemm)
+    w_hh   (4H, H)    as stored (torch layout); read in place
     bias   (4H,)      b_ih + b_hh
-    h0, c0 (B, H)     initial state
+    h0     (B, H)     initial state
+    c      (B, H)     in: c0; out: each sequence's c after its own last step
     y      (T, B, H)  out: h_t
     c_all  (T, B, H)  out: c_t, written only if save (else may be (1, B, H))
     lens   (B,)       sequence lengths (sweep.py); ragged: some are shorter than T
-    returns c_n (B, H): each sequence's c after its own last step
+    u0, u1            this member's hidden units; sync, p: the team's barrier and this member
     """
     T, B, G = xp.shape
-    c = c0.copy()
     rec = np.empty((B, G), dtype=xp.dtype)
-    rec_t = np.empty((rec.shape[1], rec.shape[0]), dtype=rec.dtype)
-    scratch = np.empty_like(c)
+    scratch = np.empty_like(h0)
     for step in range(T):
         t = time_index(step, T, reverse)
         h_prev = rows_before(y, h0, t, reverse, lens, ragged, scratch)
-        recurrent_gemm(h_prev, w_hh, rec_t, rec)
+        recurrent_rows(h_prev, w_hh, rec, u0, u1)
         for b in range(B):
             if active(t, lens, b):
-                lstm_forward_row(xp[t, b], rec[b], bias, c[b], y[t, b])
+                lstm_forward_row(xp[t, b], rec[b], bias, c[b], y[t, b], u0, u1)
             else:
-                y[t, b] = 0      # padding: zero output; c[b] keeps the sequence's state
+                y[t, b, u0:u1] = 0      # padding: zero output; c[b] keeps the sequence's state
         if save:
-            c_all[t] = c
-    return c
+            c_all[t, :, u0:u1] = c[:, u0:u1]
+        if not barrier(sync, p, step + 1):
+            return

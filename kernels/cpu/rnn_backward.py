@@ -1,49 +1,53 @@
 """Elman RNN backward sweep (BPTT), CPU: phase 2 of kernels/cpu/layer.py, in reverse time.
 
 Shapes: T steps, B batch, H hidden size. The derivative of the nonlinearity is read off the
-output: tanh' = 1 - h^2, relu' = [h > 0]. Per step: one fused loop, one BLAS GEMM dG_t W_hh.
+output: tanh' = 1 - h^2, relu' = [h > 0]. Run by a team (sweep.py): per step, one fused loop
+over a member's units; the members meet; each computes its units of dG_t W_hh.
 """
 import numpy as np
 
 from .jit import kernel
-from .sweep import active, recurrent_grad, time_index
+from .barrier import barrier
+from .sweep import active, recurrent_grad, time_index, transposed_rows
 
 
 @kernel
-def rnn_backward_row(h, dy, dh, relu, d):
-    """The fused pointwise step for one sequence: h (H,) output h_t; dy (H,) its gradient;
+def rnn_backward_row(h, dy, dh, relu, d, u0, u1):
+    """The fused pointwise step for one sequence, units u0 <= j < u1: h (H,) output h_t; dy (H,) its gradient;
     dh (H,) recurrent gradient of h_t; d (H,) out: pre-activation gradient."""
-    H = h.shape[0]
     one = h.dtype.type(1)
     zero = h.dtype.type(0)
+    h, dy, dh, d = h[u0:u1], dy[u0:u1], dh[u0:u1], d[u0:u1]
     if relu:
-        for j in range(H):
+        for j in range(u1 - u0):
             d[j] = (dy[j] + dh[j]) if h[j] > zero else zero
     else:
-        for j in range(H):
+        for j in range(u1 - u0):
             d[j] = (dy[j] + dh[j]) * (one - h[j] * h[j])
 
 
 @kernel
-def rnn_backward_sweep(y, w_hh, dy, dh_n, reverse, relu, dgates, lens, ragged):
+def rnn_backward_sweep(y, w_hh, dy, dh, reverse, relu, dgates, lens, ragged, u0, u1, sync, p):
     """
     y      (T, B, H) h_t
     w_hh   (H, H)    C-contiguous
-    dy     (T, B, H) gradient of the outputs;  dh_n (B, H) of the final state
+    dy     (T, B, H) gradient of the outputs
+    dh     (B, H)    in: gradient of the final state; out: of the initial state
     relu   bool      relu if true, else tanh
     dgates (T, B, H) out: gradient of the pre-activations
     lens   (B,)      sequence lengths (sweep.py); padding passes dh through unchanged
-    returns dh0 (B, H)
+    u0, u1           this member's hidden units; sync, p: the team's barrier and this member
     """
     T, B, H = y.shape
-    dh = dh_n.copy()
+    w_t = transposed_rows(w_hh, u0, u1)
     rec = np.empty_like(dh)
     for step in range(T):
         t = time_index(step, T, not reverse)
         for b in range(B):
             if active(t, lens, b):
-                rnn_backward_row(y[t, b], dy[t, b], dh[b], relu, dgates[t, b])
+                rnn_backward_row(y[t, b], dy[t, b], dh[b], relu, dgates[t, b], u0, u1)
             else:
-                dgates[t, b] = 0
-        recurrent_grad(dgates[t], w_hh, dh, t, lens, ragged, rec)
-    return dh
+                dgates[t, b, u0:u1] = 0
+        if not barrier(sync, p, step + 1):
+            return
+        recurrent_grad(dgates[t], w_t, dh, t, lens, ragged, rec, u0, u1)

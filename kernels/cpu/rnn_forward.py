@@ -1,52 +1,55 @@
 """Elman RNN forward sweep (tanh or relu), CPU: phase 2 of kernels/cpu/layer.py, fused per step.
 
-Shapes: T steps, B batch, H hidden size. Per step: one BLAS GEMM for h_{t-1} W_hh^T (as W_hh h_{t-1}^T,
-sweep.recurrent_gemm), then one fused loop adding the input projection and bias and applying the
-nonlinearity. Backward needs only h_t, so nothing else is saved.
+Shapes: T steps, B batch, H hidden size. Run by a team (sweep.py): per step, a member computes its rows of
+h_{t-1} W_hh^T (sweep.recurrent_rows), then one fused loop over its units adding the input
+projection and bias and applying the nonlinearity; then the members meet. Backward needs only h_t, so nothing else is saved.
 """
 import numpy as np
 
 from .activations import tanh
 from .jit import kernel
-from .sweep import active, recurrent_gemm, rows_before, time_index
+from .barrier import barrier
+from .sweep import active, recurrent_rows, rows_before, time_index
 
 
 @kernel
-def rnn_forward_row(a, q, bias, relu, h):
-    """The fused pointwise step for one sequence: a (H,) x W_ih^T; q (H,) h_{t-1} W_hh^T;
+def rnn_forward_row(a, q, bias, relu, h, u0, u1):
+    """The fused pointwise step for one sequence, units u0 <= j < u1: a (H,) x W_ih^T; q (H,) h_{t-1} W_hh^T;
     bias (H,); h (H,) out."""
-    H = h.shape[0]
     zero = a.dtype.type(0)
+    a, q, bias, h = a[u0:u1], q[u0:u1], bias[u0:u1], h[u0:u1]
     if relu:
-        for j in range(H):
+        for j in range(u1 - u0):
             v = a[j] + q[j] + bias[j]
             h[j] = zero if v <= zero else v      # NaN stays NaN, as np.maximum and torch
     else:
-        for j in range(H):
+        for j in range(u1 - u0):
             h[j] = tanh(a[j] + q[j] + bias[j])
 
 
 @kernel
-def rnn_forward_sweep(xp, w_hh, bias, h0, reverse, relu, y, lens, ragged):
+def rnn_forward_sweep(xp, w_hh, bias, h0, reverse, relu, y, lens, ragged, u0, u1, sync, p):
     """
     xp     (T, B, H) x W_ih^T
-    w_hh   (H, H)    as stored (torch layout); no copy (sweep.recurrent_gemm)
+    w_hh   (H, H)    as stored (torch layout); read in place
     bias   (H,)      b_ih + b_hh
     h0     (B, H)    initial state
     relu   bool      relu if true, else tanh
     y      (T, B, H) out: h_t
     lens   (B,)      sequence lengths (sweep.py); ragged: some are shorter than T
+    u0, u1           this member's hidden units; sync, p: the team's barrier and this member
     """
     T, B, H = xp.shape
     rec = np.empty((B, H), dtype=xp.dtype)
-    rec_t = np.empty((rec.shape[1], rec.shape[0]), dtype=rec.dtype)
     scratch = np.empty_like(h0)
     for step in range(T):
         t = time_index(step, T, reverse)
         h_prev = rows_before(y, h0, t, reverse, lens, ragged, scratch)
-        recurrent_gemm(h_prev, w_hh, rec_t, rec)
+        recurrent_rows(h_prev, w_hh, rec, u0, u1)
         for b in range(B):
             if active(t, lens, b):
-                rnn_forward_row(xp[t, b], rec[b], bias, relu, y[t, b])
+                rnn_forward_row(xp[t, b], rec[b], bias, relu, y[t, b], u0, u1)
             else:
-                y[t, b] = 0      # padding: zero output
+                y[t, b, u0:u1] = 0      # padding: zero output
+        if not barrier(sync, p, step + 1):
+            return

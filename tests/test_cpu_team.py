@@ -1,0 +1,161 @@
+"""The CPU layer on teams of 1, 2 and 3 threads (kernels/cpu/team.py), forced to split even these
+small problems: every split of the hidden units, the per-step barrier, and the split GEMMs of
+phases 1 and 3, against the reference. Three members on two cores also exercise the barrier's
+yield path. The recurrent product itself is checked at every block configuration."""
+import numpy as np
+import pytest
+from helpers import MODES, assert_close64, assert_within_rule, make_problem, run
+
+from fastrnn.kernels.cpu import team
+from fastrnn.kernels.cpu.barrier import barrier
+from fastrnn.kernels.cpu.jit import kernel
+from fastrnn.kernels.cpu.recurrent import rows_dot
+
+SHAPES = {
+    # name: (T, B, I, H, options) -- each with its reason
+    "H=7":           (5, 3, 4, 7, {}),                  # 3 members own 2, 2 and 3 units: odd row ranges
+    "B=5 H=9":       (4, 5, 3, 9, {}),                  # a 4-row block of the batch plus a remainder row
+    "B=1":           (6, 1, 4, 8, {}),                  # GEMV per step, split by units
+    "H=2":           (3, 2, 3, 2, {}),                  # fewer units than members: a team of 2 at most
+    "T=1":           (1, 3, 4, 7, {}),                  # one step, one barrier
+    "2layers-bidir": (4, 3, 5, 6, dict(num_layers=2, bidirectional=True)),
+}
+
+
+@pytest.fixture(params=[1, 2, 3], ids=lambda n: f"team{n}")
+def members(request):
+    with team.configured(threads=request.param, min_units=1, min_work=0, min_gemm_work=0):
+        yield request.param
+
+
+@pytest.mark.parametrize("shape", list(SHAPES))
+@pytest.mark.parametrize("mode", MODES)
+def test_team_matches_reference(rng, members, mode, shape):
+    T, B, I, H, opts = SHAPES[shape]
+    assert len(team.unit_ranges(H, 1)) == min(members, H)
+    p = make_problem(rng, mode, T, B, I, H, **opts)
+    ref64 = run(p, "reference", np.float64)
+    assert_close64(run(p, "cpu", np.float64), ref64)
+    assert_within_rule(run(p, "cpu", np.float32), ref64, run(p, "reference", np.float32))
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_team_with_lengths_matches_reference(rng, members, mode):
+    # Ragged batches: padded rows keep their state in every member's units; reverse rows start late.
+    T, B = 5, 4
+    p = make_problem(rng, mode, T, B, 3, 7, bidirectional=True)
+    lens = np.array([5, 2, 4, 1])
+    ref64 = run(p, "reference", np.float64, lens)
+    assert_close64(run(p, "cpu", np.float64, lens), ref64)
+    assert_within_rule(run(p, "cpu", np.float32, lens), ref64, run(p, "reference", np.float32, lens))
+
+
+@pytest.mark.parametrize("mode", ["LSTM", "GRU"])
+def test_team_results_repeat_bit_for_bit(rng, members, mode):
+    p = make_problem(rng, mode, 6, 3, 4, 9, bidirectional=True)
+    first = run(p, "cpu", np.float32)
+    for _ in range(3):
+        again = run(p, "cpu", np.float32)
+        for k in first:
+            np.testing.assert_array_equal(again[k], first[k], err_msg=k)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("B", [1, 3, 4, 5, 8, 9])
+@pytest.mark.parametrize("rows", [(0, 1), (0, 2), (3, 8), (5, 12), (0, 13)])
+def test_rows_dot_every_block(rng, dtype, B, rows):
+    # 2 x 4 register blocks, the odd row of W, the remainder rows of a; written at an offset c0.
+    r0, r1 = rows
+    K, c0 = 37, 2
+    a = rng.standard_normal((B, K)).astype(dtype)
+    w = rng.standard_normal((13, K)).astype(dtype)
+    out = np.full((B, c0 + r1 - r0 + 1), np.nan, dtype=dtype)
+    rows_dot(a, w, r0, r1, out, c0)
+    want = a.astype(np.float64) @ w[r0:r1].T.astype(np.float64)
+    tol = 1e-12 if dtype == np.float64 else 1e-5
+    np.testing.assert_allclose(out[:, c0:c0 + r1 - r0], want, rtol=tol, atol=tol * K)
+    assert np.isnan(out[:, :c0]).all() and np.isnan(out[:, c0 + r1 - r0:]).all()   # nothing else written
+
+
+def test_rows_dot_propagates_nan_and_inf():
+    # reduction_kernel's fast-math flags allow reassociation only: NaN and inf must survive.
+    a = np.ones((5, 9), np.float32)
+    w = np.ones((3, 9), np.float32)
+    a[1, 4] = np.nan
+    a[3, 2] = np.inf
+    out = np.zeros((5, 3), np.float32)
+    rows_dot(a, w, 0, 3, out, 0)
+    assert np.isnan(out[1]).all() and np.isposinf(out[3]).all()
+    np.testing.assert_array_equal(out[[0, 2, 4]], 9)
+
+
+@kernel
+def _wait_once(sync, p):
+    return barrier(sync, p, 1)
+
+
+def test_failing_member_does_not_hang_the_team():
+    # Member 0 waits at the barrier for member 1, which raises: the team aborts and run() re-raises.
+    sync = team.new_sync(2)
+
+    def member(p):
+        if p == 1:
+            raise RuntimeError("member 1 failed")
+        return _wait_once(sync, p)
+
+    with pytest.raises(RuntimeError, match="member 1 failed"):
+        team.run(member, [(0,), (1,)], sync)
+    assert sync[-1] == 1
+
+
+def test_blas_threads_are_restored():
+    # The team limits BLAS to one thread per member only while it runs.
+    from fastrnn.kernels.cpu.blas import matmul
+    controllers = team._blas_controllers()
+    before = [c.get_num_threads() for c in controllers]
+    matmul(np.ones((64, 64), np.float32), np.ones((64, 64), np.float32))
+    assert [c.get_num_threads() for c in controllers] == before
+
+
+def test_team_size_from_environment(monkeypatch):
+    monkeypatch.setenv("FASTRNN_NUM_THREADS", "3")
+    assert team.size() == 3
+    monkeypatch.setenv("FASTRNN_NUM_THREADS", "0")
+    with pytest.raises(ValueError, match="FASTRNN_NUM_THREADS"):
+        team.size()
+
+
+def test_ranges_cover_once():
+    for n in (1, 7, 64, 129):
+        for parts in (1, 2, 3, 5):
+            if parts > n:
+                continue
+            got = team.ranges(n, parts)
+            assert got[0][0] == 0 and got[-1][1] == n and len(got) == parts
+            assert all(a[1] == b[0] for a, b in zip(got, got[1:]))
+            assert max(e - s for s, e in got) - min(e - s for s, e in got) <= 1
+
+
+def _layer_in_child(queue):
+    import fastrnn
+    lstm = fastrnn.LSTM(8, 64, seed=0)
+    y, _ = lstm(np.ones((3, 4, 8), np.float32))
+    queue.put(float(y.sum()))
+
+
+def test_team_works_in_a_forked_child():
+    # The parent's pool threads do not exist after fork(): the child must start its own team.
+    import multiprocessing
+    ctx = multiprocessing.get_context("fork")
+    with team.configured(threads=2, min_units=1, min_work=0, min_gemm_work=0):
+        import fastrnn
+        lstm = fastrnn.LSTM(8, 64, seed=0)
+        want, _ = lstm(np.ones((3, 4, 8), np.float32))
+        queue = ctx.Queue()
+        child = ctx.Process(target=_layer_in_child, args=(queue,))
+        child.start()
+        child.join(timeout=60)
+        if child.is_alive():
+            child.kill()
+        assert child.exitcode == 0, "the forked child hung or failed"
+        assert queue.get(timeout=5) == float(want.sum())
