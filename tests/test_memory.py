@@ -7,6 +7,7 @@ import pytest
 
 import fastrnn
 from fastrnn import functional
+from fastrnn.kernels.cpu import team
 
 
 def _peak(mode, T, B, I, H, L, bidirectional, need_grad, rng):
@@ -40,8 +41,13 @@ def test_workspace_estimate_matches_the_allocations(rng, mode, case, need_grad):
 
 @pytest.mark.parametrize("mode", ["LSTM", "GRU", "RNN_TANH"])
 def test_memory_grows_linearly_in_T(rng, mode):
-    small = _peak(mode, 1000, 2, 8, 8, 1, False, True, rng)
-    large = _peak(mode, 4000, 2, 8, 8, 1, False, True, rng)
+    # One team member: with two, the transient peak of phase 3 depends on whether the members'
+    # column blocks (kernels/cpu/blas.matmul_at) are alive at the same moment, i.e. on thread
+    # timing (measured at T=1000: 0.72 or 1.23 MB from run to run). The estimate test above
+    # runs on the default team and covers both cases.
+    with team.configured(threads=1):
+        small = _peak(mode, 1000, 2, 8, 8, 1, False, True, rng)
+        large = _peak(mode, 4000, 2, 8, 8, 1, False, True, rng)
     assert 3.5 < large / small < 4.5, (small, large)
 
 

@@ -33,15 +33,21 @@ def matmul(a, b):
     return out
 
 
+@kernel
+def _dot_at(a, b, m0, m1, out):
+    # out[m0:m1] = a[:, m0:m1]^T b: the column block copied first (k x (m1 - m0), small next to
+    # the product) because BLAS through np.dot takes contiguous operands only
+    block = np.ascontiguousarray(a[:, m0:m1])
+    np.dot(block.T, b, out[m0:m1])
+
+
 def matmul_at(a, b):
     """a^T @ b -> (m, n) C-contiguous, for a (k, m) and b (k, n) C-contiguous: a sum over k, as
-    in the weight gradients dW = dG^T X. The members take contiguous ranges of k and the partial
-    products are added in member order (so the result does not change from run to run)."""
+    in the weight gradients dW = dG^T X. The members take contiguous ranges of the m output rows,
+    each summing over all of k, so no partial sums are added (splitting k instead cost an (m, n)
+    buffer and an add per member: measured 10x slower at k=8, 1.2x at k=100)."""
     k, m = a.shape
-    n = b.shape[1]
-    parts = team.row_ranges(k, k * m * n)
-    outs = [_empty((m, n), a.dtype) for _ in parts]
-    team.run(_dot, [(a[k0:k1].T, b[k0:k1], out) for (k0, k1), out in zip(parts, outs)])
-    for extra in outs[1:]:
-        outs[0] += extra
-    return outs[0]
+    out = _empty((m, b.shape[1]), a.dtype)
+    parts = team.row_ranges(m, k * m * b.shape[1])
+    team.run(_dot_at, [(a, b, m0, m1, out) for m0, m1 in parts])
+    return out
