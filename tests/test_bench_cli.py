@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from fastrnn.__main__ import main as cli
-from fastrnn.bench import grid, report
+from fastrnn.bench import grid, report, targets
 
 
 def test_flop_formula_counts_the_gemms():
@@ -84,3 +84,20 @@ def test_cli_cuda_without_a_gpu_says_so():
     r = subprocess.run([sys.executable, "-m", "fastrnn", "bench", "--backend", "cuda"],
                        capture_output=True, text=True, env=env)
     assert r.returncode == 2 and "no usable CUDA GPU" in r.stderr, r.stderr
+
+
+def test_targets_read_off_results():
+    # LSTM ratios 2.0 and 0.5 at B=8, and 1x at B=32/64 with flops making 80% and 50% of the peak;
+    # GRU 4x and 1x at B=1.
+    def row(cell, T, B, fastrnn_s, torch_s, flops=1e9):
+        return dict(cell=cell, T=T, B=B, I=8, H=8, flops=flops, fastrnn_s=fastrnn_s, torch_s=torch_s)
+    results = {"sgemm_peak_gflops": 100.0, "rows": [
+        row("lstm", 100, 8, 1.0, 2.0), row("lstm", 100, 8, 2.0, 1.0), row("lstm", 100, 1, 1.0, 3.0),
+        row("gru", 100, 1, 1.0, 4.0), row("gru", 1, 1, 1.0, 1.0),
+        row("lstm", 100, 32, 0.0125, 0.0125), row("lstm", 100, 64, 0.02, 0.02)]}
+    text = targets.report(results)
+    assert "| LSTM >= 1.0x on every shape with B >= 8 | 3 of 4 shapes; geomean 1.00x, min 0.50x (T=100 B=8 H=8) | no |" in text
+    assert "| LSTM >= 2x at B = 1 | 1 of 1 shapes; geomean 3.00x, min 3.00x (T=100 B=1 H=8) | yes |" in text
+    assert "| GRU >= 1.5x geometric mean | 2.00x over 2 shapes | yes |" in text
+    assert "| GRU >= 3x at B = 1 | 1 of 2 shapes; geomean 2.00x, min 1.00x (T=1 B=1 H=8) | no |" in text
+    assert "LSTM 50-80% (1 of 2)" in text

@@ -9,7 +9,7 @@ import fastrnn
 
 
 def machine():
-    """CPU model, core count, GPU, library versions."""
+    """CPU model, core count, the CPU kernels' team size, GPU, library versions."""
     cpu = platform.processor() or platform.machine()
     try:
         with open("/proc/cpuinfo") as f:
@@ -17,7 +17,9 @@ def machine():
     except (OSError, StopIteration):
         pass
     import numba
-    info = {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(),
+
+    from fastrnn.kernels.cpu import team
+    info = {"cpu": cpu, "cores": os.cpu_count(), "threads": team.size(), "python": platform.python_version(),
             "numpy": np.__version__, "numba": numba.__version__, "fastrnn": fastrnn.__version__,
             "gpu": None, "torch": None, "cupy": None}
     try:
@@ -36,7 +38,8 @@ def machine():
 
 
 def header(info, backend, peak):
-    line1 = (f"fastrnn {info['fastrnn']} (backend {backend}) | {info['cpu']}, {info['cores']} cores | "
+    line1 = (f"fastrnn {info['fastrnn']} (backend {backend}) | {info['cpu']}, {info['cores']} cores "
+             f"({info['threads']} threads) | "
              f"GPU: {info['gpu'] or 'none'} | numba {info['numba']} | torch {info['torch'] or 'not installed'}")
     if backend == "cuda":
         line1 += f" | cupy {info.get('cupy') or 'not installed (GEMMs on the fallback kernel)'}"

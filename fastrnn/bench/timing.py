@@ -58,8 +58,9 @@ def sgemm_peak_gpu(n=8192, repeats=5):
 
 
 def sgemm_peak(n=2048, repeats=5):
-    """GFLOP/s of a large float32 GEMM through the BLAS the CPU kernels use: the ceiling for
-    the GEMM-bound phases, and the 100% of the table's '% peak' column."""
+    """GFLOP/s of a large float32 GEMM as the CPU kernels' phases 1 and 3 run it (BLAS on the
+    team, kernels/cpu/blas.py): the ceiling for the GEMM-bound phases, and the 100% of the
+    table's '% peak' column."""
     from fastrnn.kernels.cpu.blas import matmul
     rng = np.random.default_rng(0)
     a = rng.standard_normal((n, n), dtype=np.float32)
