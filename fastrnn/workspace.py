@@ -8,9 +8,10 @@ H hidden size, G gates, D directions, I_l a layer's input size (I, then D*H), in
                                                              gate activations, when training)
     h_t of each direction, and the layer output    T*B*D*H twice (once when D = 1)
     saved state sequence when training             T*B*D*H   (LSTM c_t, GRU hn_t)
-    backward, one layer at a time                  T*B*(G*H*(2 + [GRU]) + 2*I_l)   dG, dx, their sum,
-                                                             and dG's column blocks that the CPU
-                                                             weight-gradient GEMMs copy
+    backward, one layer at a time                  T*B*(G*H*(1 + [GRU]) + 2*I_l)   dG, dx, their sum
+                                                   + T*B*G*H when the CPU weight-gradient GEMMs
+                                                             split over threads and copy dG's
+                                                             column blocks
 Training holds every layer's kept buffers until backward has passed it; inference (need_grad
 False) holds one layer's and the previous layer's output. Weights' gradients are added too.
 Measured against tracemalloc on the CPU backend, the estimate is at most 1.6x the peak and
@@ -37,10 +38,18 @@ def workspace_bytes(mode, T, B, I, H, num_layers=1, bidirectional=False, dtype="
         return int(np.dtype(dtype).itemsize * (projection + outputs + max(layer_in) * TB + weights))
     gates_kept = D * projection if mode in ("LSTM", "GRU") else 0
     states_kept = TB * D * H * SAVED_STATES[mode]
-    backward = max(TB * (G * H * (3 if mode == "GRU" else 2) + 2 * i) for i in layer_in)
+    backward = max(TB * (G * H * (2 if mode == "GRU" else 1) + 2 * i) + _column_blocks(TB, G * H, i)
+                   for i in layer_in)
     transient = 0 if gates_kept else projection
     total = num_layers * (gates_kept + states_kept + outputs) + transient + backward + weights
     return int(np.dtype(dtype).itemsize * total)
+
+
+def _column_blocks(k, m, n):
+    # The CPU weight-gradient GEMM dG^T X ((k, m)^T (k, n)) copies dG's column blocks when it is
+    # split over several threads (kernels/cpu/blas.matmul_at): one dG in all.
+    from fastrnn.kernels.cpu import team
+    return k * m if len(team.row_ranges(m, k * m * n)) > 1 else 0
 
 
 def format_bytes(n):

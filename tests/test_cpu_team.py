@@ -24,7 +24,7 @@ SHAPES = {
 
 @pytest.fixture(params=[1, 2, 3], ids=lambda n: f"team{n}")
 def members(request):
-    with team.configured(threads=request.param, min_units=1, min_work=0, min_gemm_work=0):
+    with team.configured(threads=request.param, min_units=1, min_work=0, min_call_work=0):
         yield request.param
 
 
@@ -32,7 +32,7 @@ def members(request):
 @pytest.mark.parametrize("mode", MODES)
 def test_team_matches_reference(rng, members, mode, shape):
     T, B, I, H, opts = SHAPES[shape]
-    assert len(team.unit_ranges(H, 1)) == min(members, H)
+    assert len(team.unit_ranges(H, 1, 1)) == min(members, H)
     p = make_problem(rng, mode, T, B, I, H, **opts)
     ref64 = run(p, "reference", np.float64)
     assert_close64(run(p, "cpu", np.float64), ref64)
@@ -147,7 +147,7 @@ def test_team_works_in_a_forked_child():
     # The parent's pool threads do not exist after fork(): the child must start its own team.
     import multiprocessing
     ctx = multiprocessing.get_context("fork")
-    with team.configured(threads=2, min_units=1, min_work=0, min_gemm_work=0):
+    with team.configured(threads=2, min_units=1, min_work=0, min_call_work=0):
         import fastrnn
         lstm = fastrnn.LSTM(8, 64, seed=0)
         want, _ = lstm(np.ones((3, 4, 8), np.float32))

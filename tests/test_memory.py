@@ -16,7 +16,12 @@ def _peak(mode, T, B, I, H, L, bidirectional, need_grad, rng):
     x = rng.standard_normal((T, B, I)).astype(np.float32)
     gy = rng.standard_normal((T, B, (2 if bidirectional else 1) * H)).astype(np.float32)
     kw = dict(num_layers=L, bidirectional=bidirectional, backend="cpu")
-    functional.forward(mode, x[:2], None, w, **kw)          # compile outside the measurement
+    # Compile outside the measurement, on the same shape: which kernels run (one team member or
+    # several, kernels/cpu/team.py) depends on the problem's size.
+    _, _, ctx = functional.forward(mode, x, None, w, need_grad=need_grad, **kw)
+    if need_grad:
+        functional.backward(ctx, gy)
+    del ctx
     tracemalloc.start()
     try:
         y, hn, ctx = functional.forward(mode, x, None, w, need_grad=need_grad, **kw)

@@ -49,5 +49,8 @@ def matmul_at(a, b):
     k, m = a.shape
     out = _empty((m, b.shape[1]), a.dtype)
     parts = team.row_ranges(m, k * m * b.shape[1])
-    team.run(_dot_at, [(a, b, m0, m1, out) for m0, m1 in parts])
+    if len(parts) == 1:
+        team.run(_dot, [(a.T, b, out)])      # one member: no column blocks to copy
+    else:
+        team.run(_dot_at, [(a, b, m0, m1, out) for m0, m1 in parts])
     return out

@@ -36,10 +36,10 @@ def _project(x, w_ih):
     return matmul(x.reshape(T * B, I), w_ih.T).reshape(T, B, -1)
 
 
-def _sweep(fn, w_hh, B, *args):
+def _sweep(fn, w_hh, T, B, *args):
     """fn(*args, u0, u1, sync, p) on every member of the team, each owning hidden units u0..u1."""
     G, H = w_hh.shape
-    units = team.unit_ranges(H, B * G * H)
+    units = team.unit_ranges(H, B * G * H, T)
     sync = team.new_sync(len(units))
     team.run(fn, [args + (u0, u1, sync, p) for p, (u0, u1) in enumerate(units)], sync)
 
@@ -56,7 +56,7 @@ def forward(mode, x, state0, w_ih, w_hh, b_ih, b_hh, reverse=False, need_grad=Tr
     if mode == "LSTM":
         c_all = _empty((saved_len, B, H), x.dtype)
         c_n = state0[1].copy()
-        _sweep(lstm_forward_sweep, w_hh, B, xp, w_hh, b_ih + b_hh, h0, c_n, reverse, need_grad, y, c_all,
+        _sweep(lstm_forward_sweep, w_hh, T, B, xp, w_hh, b_ih + b_hh, h0, c_n, reverse, need_grad, y, c_all,
                lens, ragged)
         state_n = (_last_h(y, lens, reverse), c_n)
         extra = (c_all, state0[1])
@@ -64,12 +64,12 @@ def forward(mode, x, state0, w_ih, w_hh, b_ih, b_hh, reverse=False, need_grad=Tr
         bias = b_ih.copy()
         bias[:2 * H] += b_hh[:2 * H]
         hn_all = _empty((saved_len, B, H), x.dtype)
-        _sweep(gru_forward_sweep, w_hh, B, xp, w_hh, bias, b_hh[2 * H:].copy(), h0, reverse, need_grad, y,
+        _sweep(gru_forward_sweep, w_hh, T, B, xp, w_hh, bias, b_hh[2 * H:].copy(), h0, reverse, need_grad, y,
                hn_all, lens, ragged)
         state_n = (_last_h(y, lens, reverse),)
         extra = (hn_all,)
     else:
-        _sweep(rnn_forward_sweep, w_hh, B, xp, w_hh, b_ih + b_hh, h0, reverse, mode == "RNN_RELU", y, lens,
+        _sweep(rnn_forward_sweep, w_hh, T, B, xp, w_hh, b_ih + b_hh, h0, reverse, mode == "RNN_RELU", y, lens,
                ragged)
         state_n = (_last_h(y, lens, reverse),)
         extra = ()
@@ -93,7 +93,7 @@ def backward(saved, dy, dstate_n):
         c_all, c0 = extra
         dg = _empty(gates.shape, gates.dtype)
         dh0, dc0 = dstate_n[0].copy(), dstate_n[1].copy()
-        _sweep(lstm_backward_sweep, w_hh, B, gates, c_all, c0, w_hh, dy, dh0, dc0, reverse, dg, lens, ragged)
+        _sweep(lstm_backward_sweep, w_hh, T, B, gates, c_all, c0, w_hh, dy, dh0, dc0, reverse, dg, lens, ragged)
         dstate0 = (dh0, dc0)
         dg_in = dg_rec = dg
     elif mode == "GRU":
@@ -101,13 +101,13 @@ def backward(saved, dy, dstate_n):
         dg_in = _empty(gates.shape, gates.dtype)
         dg_rec = _empty(gates.shape, gates.dtype)
         dh0 = dstate_n[0].copy()
-        _sweep(gru_backward_sweep, w_hh, B, gates, hn_all, y, h0, w_hh, dy, dh0, reverse, dg_in, dg_rec,
+        _sweep(gru_backward_sweep, w_hh, T, B, gates, hn_all, y, h0, w_hh, dy, dh0, reverse, dg_in, dg_rec,
                lens, ragged)
         dstate0 = (dh0,)
     else:
         dg_in = dg_rec = _empty((T, B, w_hh.shape[0]), x.dtype)
         dh0 = dstate_n[0].copy()
-        _sweep(rnn_backward_sweep, w_hh, B, y, w_hh, dy, dh0, reverse, mode == "RNN_RELU", dg_in, lens, ragged)
+        _sweep(rnn_backward_sweep, w_hh, T, B, y, w_hh, dy, dh0, reverse, mode == "RNN_RELU", dg_in, lens, ragged)
         dstate0 = (dh0,)
     return (_input_grad(dg_in, w_ih, x.shape), dstate0,
             _weight_grads(dg_in, dg_rec, x, y, h0, reverse, lens if ragged else None))

@@ -16,6 +16,7 @@ from run to run on one machine; FASTRNN_NUM_THREADS sets the team size (default:
 process may run on).
 """
 import os
+import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -26,11 +27,15 @@ from .barrier import PAD
 
 # A member gets at least MIN_UNITS hidden units, and a step at least MIN_WORK multiply-adds per
 # member; below that the barrier (~0.1 us) and the shorter vector loops cost more than they save.
+# A whole call (a sweep, or one GEMM) splits only if each member gets MIN_CALL_WORK multiply-adds:
+# handing work to a sleeping thread costs tens of microseconds here, which a one-step (T=1)
+# problem of a few hundred thousand multiply-adds does not repay (measured before this bound:
+# GRU T=1 B=8 H=256 fwd+bwd 1.17 ms on the team against 0.44 ms on one thread).
 MIN_UNITS = 16
 MIN_WORK = 1 << 14
-MIN_GEMM_WORK = 1 << 18   # multiply-adds per member for phases 1 and 3
+MIN_CALL_WORK = 1 << 21
 
-_settings = {"threads": None, "min_units": MIN_UNITS, "min_work": MIN_WORK, "min_gemm_work": MIN_GEMM_WORK}
+_settings = {"threads": None, "min_units": MIN_UNITS, "min_work": MIN_WORK, "min_call_work": MIN_CALL_WORK}
 _lock = threading.Lock()       # one team: concurrent callers take turns
 _pool = None
 _blas = None
@@ -61,10 +66,10 @@ def size():
 
 
 @contextmanager
-def configured(threads=None, min_units=None, min_work=None, min_gemm_work=None):
+def configured(threads=None, min_units=None, min_work=None, min_call_work=None):
     """Temporarily override the team size and the split thresholds (tests use this to split tiny
     problems over 2 and 3 members)."""
-    new = {"threads": threads, "min_units": min_units, "min_work": min_work, "min_gemm_work": min_gemm_work}
+    new = {"threads": threads, "min_units": min_units, "min_work": min_work, "min_call_work": min_call_work}
     old = dict(_settings)
     _settings.update({k: v for k, v in new.items() if v is not None})
     try:
@@ -79,20 +84,26 @@ def ranges(n, parts):
     return [(edges[p], edges[p + 1]) for p in range(parts)]
 
 
-def unit_ranges(H, step_work):
-    """The hidden units each member of a sweep owns, for H units and step_work multiply-adds per step."""
+def unit_ranges(H, step_work, steps):
+    """The hidden units each member of a sweep owns, for H units, step_work multiply-adds per
+    step and `steps` steps."""
     s = _settings
-    return ranges(H, _parts(H // max(1, s["min_units"]), step_work, s["min_work"]))
+    most = min(H // max(1, s["min_units"]), _most(step_work, s["min_work"]))
+    return ranges(H, _parts(most, steps * step_work))
 
 
 def row_ranges(rows, work):
     """The rows of a phase-1/3 GEMM each member computes, for `work` multiply-adds in all."""
-    return ranges(rows, _parts(rows, work, _settings["min_gemm_work"]))
+    return ranges(rows, _parts(rows, work))
 
 
-def _parts(most, work, min_work):
-    by_work = work // min_work if min_work else most
-    return max(1, min(size(), most, by_work))
+def _most(work, min_work):
+    # how many members `work` can feed, at least min_work each (no bound when min_work is 0)
+    return work // min_work if min_work else sys.maxsize
+
+
+def _parts(most, work):
+    return max(1, min(size(), most, _most(work, _settings["min_call_work"])))
 
 
 def new_sync(parts):
