@@ -46,10 +46,9 @@ def workspace_bytes(mode, T, B, I, H, num_layers=1, bidirectional=False, dtype="
 
 
 def _column_blocks(k, m, n):
-    # The CPU weight-gradient GEMM dG^T X ((k, m)^T (k, n)) copies dG's column blocks when it is
-    # split over several threads (kernels/cpu/blas.matmul_at): one dG in all.
-    from fastrnn.kernels.cpu import team
-    return k * m if len(team.row_ranges(m, k * m * n)) > 1 else 0
+    # dG's column blocks that the CPU weight-gradient GEMM dG^T X copies when it splits over threads
+    from fastrnn.kernels.cpu.blas import matmul_at_copy_elements
+    return matmul_at_copy_elements(k, m, n)
 
 
 def format_bytes(n):

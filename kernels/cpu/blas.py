@@ -41,6 +41,17 @@ def _dot_at(a, b, m0, m1, out):
     np.dot(block.T, b, out[m0:m1])
 
 
+def _at_parts(k, m, n):
+    # the members' ranges of output rows for (k, m)^T (k, n)
+    return team.row_ranges(m, k * m * n)
+
+
+def matmul_at_copy_elements(k, m, n):
+    """Elements matmul_at copies for (k, m)^T (k, n): all of a (as column blocks) when it splits
+    over several members, else none. fastrnn.workspace_bytes counts them."""
+    return k * m if len(_at_parts(k, m, n)) > 1 else 0
+
+
 def matmul_at(a, b):
     """a^T @ b -> (m, n) C-contiguous, for a (k, m) and b (k, n) C-contiguous: a sum over k, as
     in the weight gradients dW = dG^T X. The members take contiguous ranges of the m output rows,
@@ -48,7 +59,7 @@ def matmul_at(a, b):
     buffer and an add per member: measured 10x slower at k=8, 1.2x at k=100)."""
     k, m = a.shape
     out = _empty((m, b.shape[1]), a.dtype)
-    parts = team.row_ranges(m, k * m * b.shape[1])
+    parts = _at_parts(k, m, b.shape[1])
     if len(parts) == 1:
         team.run(_dot, [(a.T, b, out)])      # one member: no column blocks to copy
     else:

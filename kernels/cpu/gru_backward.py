@@ -10,13 +10,13 @@ import numpy as np
 
 from .jit import kernel
 from .barrier import barrier
-from .sweep import active, recurrent_grad, rows_before, time_index, transposed_rows, units3
+from .sweep import active, recurrent_grad, rows_before, time_index, transposed_rows, units3, zero_units
 
 
 @kernel
 def gru_backward_row(a, hn, h_prev, dy, dh, di, dr_, direct, u0, u1):
-    """The fused pointwise step for one sequence, units u0 <= j < u1: a (3H,) saved r, z, n; hn (H,); h_prev (H,);
-    dy (H,) output gradient; dh (H,) recurrent gradient of h_t; di, dr_ (3H,) out: input-side
+    """The fused pointwise step for one sequence, units u0 <= j < u1: a (3H,) saved r, z, n;
+    hn (H,); h_prev (H,); dy (H,) output gradient; dh (H,) recurrent gradient of h_t; di, dr_ (3H,) out: input-side
     and recurrent-side pre-activation gradients; direct (H,) out: dh_t * z."""
     H = hn.shape[0]
     one = a.dtype.type(1)
@@ -68,9 +68,8 @@ def gru_backward_sweep(gates, hn_all, y, h0, w_hh, dy, dh, reverse, dgi, dgh, le
                 gru_backward_row(gates[t, b], hn_all[t, b], h_prev[b], dy[t, b], dh[b],
                                  dgi[t, b], dgh[t, b], direct[b], u0, u1)
             else:
-                for q in range(3):
-                    dgi[t, b, q * H + u0:q * H + u1] = 0
-                    dgh[t, b, q * H + u0:q * H + u1] = 0
+                zero_units(dgi[t, b], H, u0, u1)
+                zero_units(dgh[t, b], H, u0, u1)
         if not barrier(sync, p, step + 1):
             return
         recurrent_grad(dgh[t], w_t, dh, t, lens, ragged, rec, u0, u1)

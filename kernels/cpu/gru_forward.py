@@ -1,21 +1,23 @@
 """GRU forward sweep, CPU: phase 2 of kernels/cpu/layer.py, fused per step.
 
 Shapes: T steps, B batch, H hidden size; gate order r, z, n (torch's variant: the reset gate
-multiplies h W_hn^T + b_hn). Run by a team (sweep.py): per step, a member computes its rows of h_{t-1} W_hh^T
-(sweep.recurrent_rows), then one fused loop over (b, j) for its units j; then the members meet. The activations overwrite the input
-projection in place (our own buffer); the recurrent n-projection, which backward needs for dr, goes to hn_all.
+multiplies h W_hn^T + b_hn). Run by a team (sweep.py): per step, a member computes its rows of
+h_{t-1} W_hh^T (sweep.recurrent_rows), then one fused loop over (b, j) for its units j; then the
+members meet. The activations overwrite the input projection in place (our own buffer); the
+recurrent n-projection, which backward needs for dr, goes to hn_all.
 """
 import numpy as np
 
 from .activations import sigmoid, tanh
 from .jit import kernel
 from .barrier import barrier
-from .sweep import active, recurrent_rows, rows_before, time_index, units3
+from .sweep import active, recurrent_rows, rows_before, time_index, units3, zero_units
 
 
 @kernel
 def gru_forward_row(a, q, bias, b_hn, h_prev, h, hn, u0, u1):
-    """The fused pointwise step for one sequence, units u0 <= j < u1: a (3H,) x W_ih^T in, activations r, z, n out;
+    """The fused pointwise step for one sequence, units u0 <= j < u1: a (3H,) x W_ih^T in,
+    activations r, z, n out;
     q (3H,) h_{t-1} W_hh^T; bias (3H,); b_hn (H,); h_prev (H,); h (H,) out; hn (H,) out."""
     H = h.shape[0]
     one = a.dtype.type(1)
@@ -49,6 +51,7 @@ def gru_forward_sweep(xp, w_hh, bias, b_hn, h0, reverse, save, y, hn_all, lens, 
     u0, u1            this member's hidden units; sync, p: the team's barrier and this member
     """
     T, B, G = xp.shape
+    H = w_hh.shape[1]
     rec = np.empty((B, G), dtype=xp.dtype)
     scratch = np.empty_like(h0)
     for step in range(T):
@@ -60,6 +63,6 @@ def gru_forward_sweep(xp, w_hh, bias, b_hn, h0, reverse, save, y, hn_all, lens, 
             if active(t, lens, b):
                 gru_forward_row(xp[t, b], rec[b], bias, b_hn, h_prev[b], y[t, b], hn_t[b], u0, u1)
             else:
-                y[t, b, u0:u1] = 0      # padding: zero output
+                zero_units(y[t, b], H, u0, u1)      # padding: zero output
         if not barrier(sync, p, step + 1):
             return

@@ -11,7 +11,7 @@ import numpy as np
 from .activations import tanh
 from .jit import kernel
 from .barrier import barrier
-from .sweep import active, recurrent_grad, state_before, time_index, transposed_rows, units4
+from .sweep import active, recurrent_grad, state_before, time_index, transposed_rows, units4, zero_units
 
 
 @kernel
@@ -66,8 +66,7 @@ def lstm_backward_sweep(gates, c_all, c0, w_hh, dy, dh, dc, reverse, dgates, len
                 lstm_backward_row(gates[t, b], c_all[t, b], c_prev[b], dy[t, b], dh[b], dc[b], dgates[t, b],
                                   u0, u1)
             else:
-                for q in range(4):
-                    dgates[t, b, q * H + u0:q * H + u1] = 0
+                zero_units(dgates[t, b], H, u0, u1)
         if not barrier(sync, p, step + 1):
             return
         recurrent_grad(dgates[t], w_t, dh, t, lens, ragged, rec, u0, u1)

@@ -3,15 +3,16 @@
 Shapes: T steps, B batch, H hidden size; gate order i, f, g, o. Run by a team (sweep.py): per
 step, a member computes its rows of h_{t-1} W_hh^T (sweep.recurrent_rows), then one fused loop
 over (b, j) for its units j that adds the precomputed input projection and bias, applies the four
-activations, updates c and h, and stores what backward needs; then the members meet. The gate activations overwrite the input projection in place: that buffer
-is ours (made in phase 1) and is dead after this step.
+activations, updates c and h, and stores what backward needs; then the members meet. The gate
+activations overwrite the input projection in place: that buffer is ours (made in phase 1) and is
+dead after this step.
 """
 import numpy as np
 
 from .activations import sigmoid, tanh
 from .jit import kernel
 from .barrier import barrier
-from .sweep import active, recurrent_rows, rows_before, time_index, units4
+from .sweep import active, recurrent_rows, rows_before, time_index, units4, zero_units
 
 
 @kernel
@@ -53,6 +54,7 @@ def lstm_forward_sweep(xp, w_hh, bias, h0, c, reverse, save, y, c_all, lens, rag
     u0, u1            this member's hidden units; sync, p: the team's barrier and this member
     """
     T, B, G = xp.shape
+    H = w_hh.shape[1]
     rec = np.empty((B, G), dtype=xp.dtype)
     scratch = np.empty_like(h0)
     for step in range(T):
@@ -63,7 +65,7 @@ def lstm_forward_sweep(xp, w_hh, bias, h0, c, reverse, save, y, c_all, lens, rag
             if active(t, lens, b):
                 lstm_forward_row(xp[t, b], rec[b], bias, c[b], y[t, b], u0, u1)
             else:
-                y[t, b, u0:u1] = 0      # padding: zero output; c[b] keeps the sequence's state
+                zero_units(y[t, b], H, u0, u1)      # padding: zero output; c[b] keeps the sequence's state
         if save:
             c_all[t, :, u0:u1] = c[:, u0:u1]
         if not barrier(sync, p, step + 1):

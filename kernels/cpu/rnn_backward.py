@@ -8,12 +8,13 @@ import numpy as np
 
 from .jit import kernel
 from .barrier import barrier
-from .sweep import active, recurrent_grad, time_index, transposed_rows
+from .sweep import active, recurrent_grad, time_index, transposed_rows, zero_units
 
 
 @kernel
 def rnn_backward_row(h, dy, dh, relu, d, u0, u1):
-    """The fused pointwise step for one sequence, units u0 <= j < u1: h (H,) output h_t; dy (H,) its gradient;
+    """The fused pointwise step for one sequence, units u0 <= j < u1: h (H,) output h_t;
+    dy (H,) its gradient;
     dh (H,) recurrent gradient of h_t; d (H,) out: pre-activation gradient."""
     one = h.dtype.type(1)
     zero = h.dtype.type(0)
@@ -47,7 +48,7 @@ def rnn_backward_sweep(y, w_hh, dy, dh, reverse, relu, dgates, lens, ragged, u0,
             if active(t, lens, b):
                 rnn_backward_row(y[t, b], dy[t, b], dh[b], relu, dgates[t, b], u0, u1)
             else:
-                dgates[t, b, u0:u1] = 0
+                zero_units(dgates[t, b], H, u0, u1)
         if not barrier(sync, p, step + 1):
             return
         recurrent_grad(dgates[t], w_t, dh, t, lens, ragged, rec, u0, u1)

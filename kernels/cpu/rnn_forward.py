@@ -1,20 +1,22 @@
 """Elman RNN forward sweep (tanh or relu), CPU: phase 2 of kernels/cpu/layer.py, fused per step.
 
-Shapes: T steps, B batch, H hidden size. Run by a team (sweep.py): per step, a member computes its rows of
-h_{t-1} W_hh^T (sweep.recurrent_rows), then one fused loop over its units adding the input
-projection and bias and applying the nonlinearity; then the members meet. Backward needs only h_t, so nothing else is saved.
+Shapes: T steps, B batch, H hidden size. Run by a team (sweep.py): per step, a member computes
+its rows of h_{t-1} W_hh^T (sweep.recurrent_rows), then one fused loop over its units adding the
+input projection and bias and applying the nonlinearity; then the members meet. Backward needs
+only h_t, so nothing else is saved.
 """
 import numpy as np
 
 from .activations import tanh
 from .jit import kernel
 from .barrier import barrier
-from .sweep import active, recurrent_rows, rows_before, time_index
+from .sweep import active, recurrent_rows, rows_before, time_index, zero_units
 
 
 @kernel
 def rnn_forward_row(a, q, bias, relu, h, u0, u1):
-    """The fused pointwise step for one sequence, units u0 <= j < u1: a (H,) x W_ih^T; q (H,) h_{t-1} W_hh^T;
+    """The fused pointwise step for one sequence, units u0 <= j < u1: a (H,) x W_ih^T;
+    q (H,) h_{t-1} W_hh^T;
     bias (H,); h (H,) out."""
     zero = a.dtype.type(0)
     a, q, bias, h = a[u0:u1], q[u0:u1], bias[u0:u1], h[u0:u1]
@@ -50,6 +52,6 @@ def rnn_forward_sweep(xp, w_hh, bias, h0, reverse, relu, y, lens, ragged, u0, u1
             if active(t, lens, b):
                 rnn_forward_row(xp[t, b], rec[b], bias, relu, y[t, b], u0, u1)
             else:
-                y[t, b, u0:u1] = 0      # padding: zero output
+                zero_units(y[t, b], H, u0, u1)      # padding: zero output
         if not barrier(sync, p, step + 1):
             return

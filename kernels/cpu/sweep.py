@@ -68,6 +68,14 @@ def units3(v, H, u0, u1):
 
 
 @kernel
+def zero_units(v, H, u0, u1):
+    """v[q*H + j] = 0 for this member's units u0 <= j < u1 of every gate block q of v (G*H,):
+    what a padded step writes (zero output, zero gradient)."""
+    for q in range(v.shape[0] // H):
+        v[q * H + u0:q * H + u1] = 0
+
+
+@kernel
 def recurrent_rows(h_prev, w_hh, rec, u0, u1):
     """rec[:, q*H + j] = h_prev (B, H) W_hh^T for this member's units u0 <= j < u1 of every gate
     block q: the rows of the step's pre-activations that its fused loop reads. rec (B, G*H)."""

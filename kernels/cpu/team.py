@@ -37,7 +37,7 @@ MIN_CALL_WORK = 1 << 21
 
 _settings = {"threads": None, "min_units": MIN_UNITS, "min_work": MIN_WORK, "min_call_work": MIN_CALL_WORK}
 _lock = threading.Lock()       # one team: concurrent callers take turns
-_pool = None
+_pool = None                   # (executor, its number of workers)
 _blas = None
 
 
@@ -119,8 +119,11 @@ def run(fn, args_per_member, sync=None):
     with _lock, _single_threaded_blas():
         if len(args_per_member) == 1:
             return [fn(*args_per_member[0])]
-        if _pool is None or _pool._max_workers < len(args_per_member) - 1:
-            _pool = ThreadPoolExecutor(max_workers=len(args_per_member) - 1, thread_name_prefix="fastrnn")
+        workers = len(args_per_member) - 1
+        if _pool is None or _pool[1] < workers:
+            if _pool is not None:
+                _pool[0].shutdown(wait=False)
+            _pool = (ThreadPoolExecutor(max_workers=workers, thread_name_prefix="fastrnn"), workers)
 
         def member(args):
             try:
@@ -129,7 +132,7 @@ def run(fn, args_per_member, sync=None):
                 if sync is not None:
                     sync[-1] = 1
                 raise
-        futures = [_pool.submit(member, args) for args in args_per_member[1:]]
+        futures = [_pool[0].submit(member, args) for args in args_per_member[1:]]
         results, error = [], None
         try:
             results.append(member(args_per_member[0]))
