@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from helpers import MODES, assert_close64, assert_within_rule, make_problem, run
 
-from fastrnn.kernels.cpu import team
+from fastrnn.kernels.cpu import blas, team
 from fastrnn.kernels.cpu.barrier import barrier
 from fastrnn.kernels.cpu.jit import kernel
 from fastrnn.kernels.cpu.recurrent import rows_dot
@@ -61,10 +61,11 @@ def test_team_results_repeat_bit_for_bit(rng, members, mode):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("B", [1, 3, 4, 5, 8, 9])
-@pytest.mark.parametrize("rows", [(0, 1), (0, 2), (3, 8), (5, 12), (0, 13)])
+@pytest.mark.parametrize("B", [1, 2, 3, 4, 5, 7, 8, 9])
+@pytest.mark.parametrize("rows", [(0, 1), (0, 2), (2, 6), (3, 8), (5, 12), (0, 13)])
 def test_rows_dot_every_block(rng, dtype, B, rows):
-    # 2 x 4 register blocks, the odd row of W, the remainder rows of a; written at an offset c0.
+    # 4 x 3, 4 x 2 and 4 x 1 register blocks (B = 1, 2, 4, 7: every mix of them), the last 1-3 rows
+    # of W; written at an offset c0.
     r0, r1 = rows
     K, c0 = 37, 2
     a = rng.standard_normal((B, K)).astype(dtype)
@@ -75,6 +76,18 @@ def test_rows_dot_every_block(rng, dtype, B, rows):
     tol = 1e-12 if dtype == np.float64 else 1e-5
     np.testing.assert_allclose(out[:, c0:c0 + r1 - r0], want, rtol=tol, atol=tol * K)
     assert np.isnan(out[:, :c0]).all() and np.isnan(out[:, c0 + r1 - r0:]).all()   # nothing else written
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("k, m, n, how", [(50, 9, 4, "k"), (5, 9, 11, "m"), (3, 2, 5, "m"), (40, 9, 13, "k")])
+def test_matmul_at_every_split(rng, members, dtype, k, m, n, how):
+    # dW = dG^T X split over k (partial sums added) or over the output rows (column blocks)
+    a = rng.standard_normal((k, m)).astype(dtype)
+    b = rng.standard_normal((k, n)).astype(dtype)
+    assert blas._at_split(k, m, n)[0] == (how if members > 1 else "one")
+    tol = 1e-12 if dtype == np.float64 else 1e-5
+    want = a.astype(np.float64).T @ b.astype(np.float64)
+    np.testing.assert_allclose(blas.matmul_at(a, b), want, rtol=tol, atol=tol * k)
 
 
 def test_rows_dot_propagates_nan_and_inf():
