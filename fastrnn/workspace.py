@@ -46,9 +46,9 @@ def workspace_bytes(mode, T, B, I, H, num_layers=1, bidirectional=False, dtype="
 
 
 def _column_blocks(k, m, n):
-    # dG's column blocks that the CPU weight-gradient GEMM dG^T X copies when it splits over threads
-    from fastrnn.kernels.cpu.blas import matmul_at_copy_elements
-    return matmul_at_copy_elements(k, m, n)
+    # what the CPU weight-gradient GEMM dG^T X allocates when it splits over threads
+    from fastrnn.kernels.cpu.blas import matmul_at_extra_elements
+    return matmul_at_extra_elements(k, m, n)
 
 
 def format_bytes(n):

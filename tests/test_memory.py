@@ -47,8 +47,8 @@ def test_workspace_estimate_matches_the_allocations(rng, mode, case, need_grad):
 @pytest.mark.parametrize("mode", ["LSTM", "GRU", "RNN_TANH"])
 def test_memory_grows_linearly_in_T(rng, mode):
     # One team member: with two, the transient peak of phase 3 depends on whether the members'
-    # column blocks (kernels/cpu/blas.matmul_at) are alive at the same moment, i.e. on thread
-    # timing (measured at T=1000: 0.72 or 1.23 MB from run to run). The estimate test above
+    # buffers (partial sums or column blocks, kernels/cpu/blas.matmul_at) are alive at the same
+    # moment, i.e. on thread timing (measured at T=1000: 0.72 or 1.23 MB from run to run). The estimate test above
     # runs on the default team and covers both cases.
     with team.configured(threads=1):
         small = _peak(mode, 1000, 2, 8, 8, 1, False, True, rng)

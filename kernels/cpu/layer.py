@@ -135,4 +135,6 @@ def _weight_grads(dg_in, dg_rec, x, y, h0, reverse, lens=None):
     if reverse and lens is not None:
         for b in np.flatnonzero(lens < T):
             dw_hh += np.outer(dg_rec[lens[b] - 1, b], h0[b])
-    return dw_ih, dw_hh, gi.sum(0), gr.sum(0)
+    db_ih = gi.sum(0)
+    db_hh = db_ih.copy() if dg_rec is dg_in else gr.sum(0)   # LSTM and RNN: one dG, one sum
+    return dw_ih, dw_hh, db_ih, db_hh
