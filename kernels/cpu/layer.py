@@ -50,8 +50,8 @@ def forward(mode, x, state0, w_ih, w_hh, b_ih, b_hh, reverse=False, need_grad=Tr
     ragged = lengths is not None
     lens = np.asarray(lengths, dtype=np.int64) if ragged else np.full(B, T, dtype=np.int64)
     xp = _project(x, w_ih)
-    y = _empty((T, B, H), x.dtype)
     h0 = state0[0]
+    y, h_prev = _outputs(h0, T, reverse, need_grad)
     saved_len = T if need_grad else 1   # buffers only backward reads shrink to one step
     if mode == "LSTM":
         c_all = _empty((saved_len, B, H), x.dtype)
@@ -76,7 +76,23 @@ def forward(mode, x, state0, w_ih, w_hh, b_ih, b_hh, reverse=False, need_grad=Tr
     if not need_grad:
         return y, state_n, None
     gates = None if mode.startswith("RNN") else xp   # RNN backward needs only y
-    return y, state_n, (mode, x, h0, w_ih, w_hh, reverse, gates, y, extra, lens, ragged)
+    return y, state_n, (mode, x, h0, w_ih, w_hh, reverse, gates, y, h_prev, extra, lens, ragged)
+
+
+def _outputs(h0, T, reverse, need_grad):
+    """y (T, B, H) and, for training, h_prev (T, B, H): the state each step starts from. Both are
+    views of one (T+1, B, H) buffer holding h0 next to y, so that phase 3's dW_hh = dG^T H_prev is
+    one GEMM with no copy (a separate GEMM for the first step, and its sum, cost as much as the rest
+    at B=1: fresh memory for two more (G*H, H) products)."""
+    B, H = h0.shape
+    if not need_grad:
+        return _empty((T, B, H), h0.dtype), None
+    ext = _empty((T + 1, B, H), h0.dtype)
+    if reverse:
+        ext[T] = h0
+        return ext[:T], ext[1:]
+    ext[0] = h0
+    return ext[1:], ext[:T]
 
 
 def _last_h(y, lens, reverse):
@@ -87,7 +103,7 @@ def _last_h(y, lens, reverse):
 
 
 def backward(saved, dy, dstate_n):
-    mode, x, h0, w_ih, w_hh, reverse, gates, y, extra, lens, ragged = saved
+    mode, x, h0, w_ih, w_hh, reverse, gates, y, h_prev, extra, lens, ragged = saved
     T, B, I = x.shape
     if mode == "LSTM":
         c_all, c0 = extra
@@ -110,7 +126,7 @@ def backward(saved, dy, dstate_n):
         _sweep(rnn_backward_sweep, w_hh, T, B, y, w_hh, dy, dh0, reverse, mode == "RNN_RELU", dg_in, lens, ragged)
         dstate0 = (dh0,)
     return (_input_grad(dg_in, w_ih, x.shape), dstate0,
-            _weight_grads(dg_in, dg_rec, x, y, h0, reverse, lens if ragged else None))
+            _weight_grads(dg_in, dg_rec, x, h_prev, h0, reverse, lens if ragged else None))
 
 
 def _input_grad(dg, w_ih, x_shape):
@@ -118,20 +134,16 @@ def _input_grad(dg, w_ih, x_shape):
     return matmul(dg.reshape(T * B, -1), w_ih).reshape(x_shape)
 
 
-def _weight_grads(dg_in, dg_rec, x, y, h0, reverse, lens=None):
-    """Phase 3: sums over all steps as GEMMs. h_prev is y shifted by one step, and h0 at the
-    first step, so dW_hh is one GEMM over T-1 steps plus one over the first step: no copy of H_prev.
-    Ragged reverse sweeps start sequence b at t = lens[b] - 1 from h0[b]; the shifted y holds
-    zero padding there, so h0's term is added for those rows."""
+def _weight_grads(dg_in, dg_rec, x, h_prev, h0, reverse, lens=None):
+    """Phase 3: sums over all steps as GEMMs. h_prev (T, B, H) holds the state each step starts
+    from (_outputs). Ragged reverse sweeps start sequence b at t = lens[b] - 1 from h0[b], where
+    h_prev holds y's zero padding, so h0's term is added for those rows."""
     T, B, I = x.shape
-    H = y.shape[2]
+    H = h_prev.shape[2]
     gi = dg_in.reshape(T * B, -1)
     gr = dg_rec.reshape(T * B, -1)
     dw_ih = matmul_at(gi, x.reshape(T * B, I))
-    first, rest, prev = (T - 1, slice(0, T - 1), slice(1, T)) if reverse else (0, slice(1, T), slice(0, T - 1))
-    dw_hh = matmul_at(dg_rec[first], h0)
-    if T > 1:
-        dw_hh += matmul_at(dg_rec[rest].reshape(-1, gr.shape[1]), y[prev].reshape(-1, H))
+    dw_hh = matmul_at(gr, h_prev.reshape(T * B, H))
     if reverse and lens is not None:
         for b in np.flatnonzero(lens < T):
             dw_hh += np.outer(dg_rec[lens[b] - 1, b], h0[b])
