@@ -34,3 +34,12 @@ def poison_kernel_outputs(monkeypatch):
     from numba import cuda
 
     monkeypatch.setattr(cuda_layer, "_empty", lambda shape, dtype: cuda.to_device(nan_empty(shape, dtype)))
+
+
+@pytest.fixture(params=["copy", "in_place"])
+def grad_form(request, monkeypatch):
+    """The CPU backward sweeps' two ways to read W_hh (kernels/cpu/layer.IN_PLACE_ROWS): through a
+    copy of W_hh^T, or in place. Tests of small problems take both, whatever their size picks."""
+    from fastrnn.kernels.cpu import layer
+    monkeypatch.setattr(layer, "IN_PLACE_ROWS", 0 if request.param == "copy" else 1 << 62)
+    return request.param

@@ -9,7 +9,7 @@ from helpers import MODES, assert_close64, assert_within_rule, make_problem, run
 from fastrnn.kernels.cpu import blas, team
 from fastrnn.kernels.cpu.barrier import barrier
 from fastrnn.kernels.cpu.jit import kernel
-from fastrnn.kernels.cpu.recurrent import rows_dot
+from fastrnn.kernels.cpu.recurrent import columns_dot, rows_dot
 
 SHAPES = {
     # name: (T, B, I, H, options) -- each with its reason
@@ -30,7 +30,7 @@ def members(request):
 
 @pytest.mark.parametrize("shape", list(SHAPES))
 @pytest.mark.parametrize("mode", MODES)
-def test_team_matches_reference(rng, members, mode, shape):
+def test_team_matches_reference(rng, members, grad_form, mode, shape):
     T, B, I, H, opts = SHAPES[shape]
     assert len(team.unit_ranges(H, 1, 1)) == min(members, H)
     p = make_problem(rng, mode, T, B, I, H, **opts)
@@ -76,6 +76,23 @@ def test_rows_dot_every_block(rng, dtype, B, rows):
     tol = 1e-12 if dtype == np.float64 else 1e-5
     np.testing.assert_allclose(out[:, c0:c0 + r1 - r0], want, rtol=tol, atol=tol * K)
     assert np.isnan(out[:, :c0]).all() and np.isnan(out[:, c0 + r1 - r0:]).all()   # nothing else written
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("B", [1, 2, 5])
+@pytest.mark.parametrize("cols", [(0, 1), (0, 13), (3, 11), (12, 13)])
+def test_columns_dot(rng, dtype, B, cols):
+    # a @ w[:, c0:c1] into out[:, c0:c1], w read in place; nothing else of out written.
+    c0, c1 = cols
+    G = 37
+    a = rng.standard_normal((B, G)).astype(dtype)
+    w = rng.standard_normal((G, 13)).astype(dtype)
+    out = np.full((B, 13), np.nan, dtype=dtype)
+    columns_dot(a, w, c0, c1, out)
+    want = a.astype(np.float64) @ w[:, c0:c1].astype(np.float64)
+    tol = 1e-12 if dtype == np.float64 else 1e-5
+    np.testing.assert_allclose(out[:, c0:c1], want, rtol=tol, atol=tol * G)
+    assert np.isnan(out[:, :c0]).all() and np.isnan(out[:, c1:]).all()
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

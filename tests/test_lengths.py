@@ -34,7 +34,8 @@ def _lengths(rng, T, B):
     return lens
 
 
-KERNELS = ["cpu", "cuda-step", "cuda-persistent"]     # CUDA on the simulator here
+# CUDA on the simulator here; the CPU backward with W_hh^T copied and read in place (grad_form)
+KERNELS = ["cpu-copy", "cpu-in_place", "cuda-step", "cuda-persistent"]
 
 
 @pytest.mark.parametrize("kernels", KERNELS)
@@ -42,8 +43,11 @@ KERNELS = ["cpu", "cuda-step", "cuda-persistent"]     # CUDA on the simulator he
 @pytest.mark.parametrize("mode", MODES)
 def test_kernels_match_reference(rng, monkeypatch, mode, option, kernels):
     backend, _, strategy = kernels.partition("-")
-    if strategy:
+    if backend == "cuda":
         monkeypatch.setenv("FASTRNN_CUDA_STRATEGY", strategy)
+    else:
+        from fastrnn.kernels.cpu import layer
+        monkeypatch.setattr(layer, "IN_PLACE_ROWS", 0 if strategy == "copy" else 1 << 62)
     T, B, I, H, opts = OPTIONS[option]
     p = make_problem(rng, mode, T, B, I, H, **opts)
     lens = _lengths(rng, T, B)

@@ -10,7 +10,7 @@ import numpy as np
 
 from .jit import kernel
 from .barrier import barrier
-from .sweep import active, recurrent_grad, rows_before, time_index, transposed_rows, units3, zero_units
+from .sweep import active, recurrent_grad, rows_before, time_index, grad_weights, units3, zero_units
 
 
 @kernel
@@ -42,7 +42,8 @@ def gru_backward_row(a, hn, h_prev, dy, dh, di, dr_, direct, u0, u1):
 
 
 @kernel
-def gru_backward_sweep(gates, hn_all, y, h0, w_hh, dy, dh, reverse, dgi, dgh, lens, ragged, u0, u1, sync, p):
+def gru_backward_sweep(gates, hn_all, y, h0, w_hh, dy, dh, reverse, dgi, dgh,
+                       lens, ragged, in_place, u0, u1, sync, p):
     """
     gates  (T, B, 3H) activations r, z, n saved by the forward sweep
     hn_all (T, B, H)  h_{t-1} W_hn^T + b_hn
@@ -52,11 +53,12 @@ def gru_backward_sweep(gates, hn_all, y, h0, w_hh, dy, dh, reverse, dgi, dgh, le
     dh     (B, H)     in: gradient of the final state; out: of the initial state
     dgi, dgh (T, B, 3H) out: pre-activation gradients, input side and recurrent side
     lens   (B,)       sequence lengths (sweep.py); padding passes dh through unchanged
+    in_place          read W_hh as it is, not a copy of W_hh^T (sweep.grad_weights)
     u0, u1            this member's hidden units; sync, p: the team's barrier and this member
     """
     T, B, G = gates.shape
     H = G // 3
-    w_t = transposed_rows(w_hh, u0, u1)
+    w_t = grad_weights(w_hh, u0, u1, in_place)
     direct = np.empty_like(dh)  # the z * h_{t-1} path, added after the product
     rec = np.empty_like(dh)
     scratch = np.empty_like(h0)
@@ -72,7 +74,7 @@ def gru_backward_sweep(gates, hn_all, y, h0, w_hh, dy, dh, reverse, dgi, dgh, le
                 zero_units(dgh[t, b], H, u0, u1)
         if not barrier(sync, p, step + 1):
             return
-        recurrent_grad(dgh[t], w_t, dh, t, lens, ragged, rec, u0, u1)
+        recurrent_grad(dgh[t], w_hh, w_t, dh, t, lens, ragged, rec, u0, u1)
         for b in range(B):
             if active(t, lens, b):
                 dh[b, u0:u1] += direct[b, u0:u1]

@@ -24,6 +24,13 @@ from .rnn_backward import rnn_backward_sweep
 from .rnn_forward import rnn_forward_sweep
 
 
+# A backward sweep over at most this many rows (T * B) reads W_hh in place (recurrent.columns_dot)
+# instead of copying W_hh^T for rows_dot: the copy is repaid only over more rows. Measured for one
+# step on one core: B=1 H=1024 GRU 0.32 ms in place vs 3.2 ms copy + product; B=8 H=512 0.32 vs
+# 0.66; B=32 H=256 0.56 vs 0.35.
+IN_PLACE_ROWS = 16
+
+
 def _empty(shape, dtype):
     # Every kernel output is allocated here. The tests swap in a NaN-filled allocator, so an
     # element that a kernel forgets to write cannot pass unnoticed.
@@ -105,11 +112,13 @@ def _last_h(y, lens, reverse):
 def backward(saved, dy, dstate_n):
     mode, x, h0, w_ih, w_hh, reverse, gates, y, h_prev, extra, lens, ragged = saved
     T, B, I = x.shape
+    in_place = T * B <= IN_PLACE_ROWS
     if mode == "LSTM":
         c_all, c0 = extra
         dg = _empty(gates.shape, gates.dtype)
         dh0, dc0 = dstate_n[0].copy(), dstate_n[1].copy()
-        _sweep(lstm_backward_sweep, w_hh, T, B, gates, c_all, c0, w_hh, dy, dh0, dc0, reverse, dg, lens, ragged)
+        _sweep(lstm_backward_sweep, w_hh, T, B, gates, c_all, c0, w_hh, dy, dh0, dc0, reverse, dg, lens, ragged,
+               in_place)
         dstate0 = (dh0, dc0)
         dg_in = dg_rec = dg
     elif mode == "GRU":
@@ -118,12 +127,13 @@ def backward(saved, dy, dstate_n):
         dg_rec = _empty(gates.shape, gates.dtype)
         dh0 = dstate_n[0].copy()
         _sweep(gru_backward_sweep, w_hh, T, B, gates, hn_all, y, h0, w_hh, dy, dh0, reverse, dg_in, dg_rec,
-               lens, ragged)
+               lens, ragged, in_place)
         dstate0 = (dh0,)
     else:
         dg_in = dg_rec = _empty((T, B, w_hh.shape[0]), x.dtype)
         dh0 = dstate_n[0].copy()
-        _sweep(rnn_backward_sweep, w_hh, T, B, y, w_hh, dy, dh0, reverse, mode == "RNN_RELU", dg_in, lens, ragged)
+        _sweep(rnn_backward_sweep, w_hh, T, B, y, w_hh, dy, dh0, reverse, mode == "RNN_RELU", dg_in, lens, ragged,
+               in_place)
         dstate0 = (dh0,)
     return (_input_grad(dg_in, w_ih, x.shape), dstate0,
             _weight_grads(dg_in, dg_rec, x, h_prev, h0, reverse, lens if ragged else None))

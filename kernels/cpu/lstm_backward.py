@@ -11,7 +11,7 @@ import numpy as np
 from .activations import tanh
 from .jit import kernel
 from .barrier import barrier
-from .sweep import active, recurrent_grad, state_before, time_index, transposed_rows, units4, zero_units
+from .sweep import active, recurrent_grad, state_before, time_index, grad_weights, units4, zero_units
 
 
 @kernel
@@ -40,7 +40,8 @@ def lstm_backward_row(a, c_t, c_prev, dy, dh, dc, d, u0, u1):
 
 
 @kernel
-def lstm_backward_sweep(gates, c_all, c0, w_hh, dy, dh, dc, reverse, dgates, lens, ragged, u0, u1, sync, p):
+def lstm_backward_sweep(gates, c_all, c0, w_hh, dy, dh, dc, reverse, dgates,
+                        lens, ragged, in_place, u0, u1, sync, p):
     """
     gates  (T, B, 4H) activations i, f, g, o saved by the forward sweep
     c_all  (T, B, H)  cell states c_t
@@ -52,11 +53,12 @@ def lstm_backward_sweep(gates, c_all, c0, w_hh, dy, dh, dc, reverse, dgates, len
     lens   (B,)       sequence lengths (sweep.py); padding passes dh and dc through unchanged.
                       c_all holds c0 at a reverse sweep's not-yet-started rows, so c_prev needs
                       no per-row care
+    in_place          read W_hh as it is, not a copy of W_hh^T (sweep.grad_weights)
     u0, u1            this member's hidden units; sync, p: the team's barrier and this member
     """
     T, B, G = gates.shape
     H = G // 4
-    w_t = transposed_rows(w_hh, u0, u1)
+    w_t = grad_weights(w_hh, u0, u1, in_place)
     rec = np.empty_like(dh)
     for step in range(T):
         t = time_index(step, T, not reverse)
@@ -69,4 +71,4 @@ def lstm_backward_sweep(gates, c_all, c0, w_hh, dy, dh, dc, reverse, dgates, len
                 zero_units(dgates[t, b], H, u0, u1)
         if not barrier(sync, p, step + 1):
             return
-        recurrent_grad(dgates[t], w_t, dh, t, lens, ragged, rec, u0, u1)
+        recurrent_grad(dgates[t], w_hh, w_t, dh, t, lens, ragged, rec, u0, u1)

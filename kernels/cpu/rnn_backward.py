@@ -8,7 +8,7 @@ import numpy as np
 
 from .jit import kernel
 from .barrier import barrier
-from .sweep import active, recurrent_grad, time_index, transposed_rows, zero_units
+from .sweep import active, recurrent_grad, time_index, grad_weights, zero_units
 
 
 @kernel
@@ -28,7 +28,7 @@ def rnn_backward_row(h, dy, dh, relu, d, u0, u1):
 
 
 @kernel
-def rnn_backward_sweep(y, w_hh, dy, dh, reverse, relu, dgates, lens, ragged, u0, u1, sync, p):
+def rnn_backward_sweep(y, w_hh, dy, dh, reverse, relu, dgates, lens, ragged, in_place, u0, u1, sync, p):
     """
     y      (T, B, H) h_t
     w_hh   (H, H)    C-contiguous
@@ -37,10 +37,11 @@ def rnn_backward_sweep(y, w_hh, dy, dh, reverse, relu, dgates, lens, ragged, u0,
     relu   bool      relu if true, else tanh
     dgates (T, B, H) out: gradient of the pre-activations
     lens   (B,)      sequence lengths (sweep.py); padding passes dh through unchanged
+    in_place         read W_hh as it is, not a copy of W_hh^T (sweep.grad_weights)
     u0, u1           this member's hidden units; sync, p: the team's barrier and this member
     """
     T, B, H = y.shape
-    w_t = transposed_rows(w_hh, u0, u1)
+    w_t = grad_weights(w_hh, u0, u1, in_place)
     rec = np.empty_like(dh)
     for step in range(T):
         t = time_index(step, T, not reverse)
@@ -51,4 +52,4 @@ def rnn_backward_sweep(y, w_hh, dy, dh, reverse, relu, dgates, lens, ragged, u0,
                 zero_units(dgates[t, b], H, u0, u1)
         if not barrier(sync, p, step + 1):
             return
-        recurrent_grad(dgates[t], w_t, dh, t, lens, ragged, rec, u0, u1)
+        recurrent_grad(dgates[t], w_hh, w_t, dh, t, lens, ragged, rec, u0, u1)

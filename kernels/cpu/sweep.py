@@ -15,7 +15,7 @@ the members meet at a barrier each step (barrier.py); everything else a member w
 import numpy as np
 
 from .jit import kernel
-from .recurrent import rows_dot
+from .recurrent import columns_dot, rows_dot
 
 
 @kernel
@@ -85,6 +85,15 @@ def recurrent_rows(h_prev, w_hh, rec, u0, u1):
 
 
 @kernel
+def grad_weights(w_hh, u0, u1, in_place):
+    """What recurrent_grad reads for this member's units u0..u1: W_hh^T rows (transposed_rows),
+    or, `in_place` (layer.py decides), nothing: an empty array, and recurrent_grad reads w_hh as it is."""
+    if in_place:
+        return np.empty((0, w_hh.shape[0]), dtype=w_hh.dtype)
+    return transposed_rows(w_hh, u0, u1)
+
+
+@kernel
 def transposed_rows(w_hh, u0, u1):
     """W_hh^T rows u0..u1, i.e. (u1 - u0, G*H) copied out of w_hh (G*H, H) once per sweep, so
     that the backward product dG_t W_hh reads contiguous rows (recurrent.py). Copied in tiles of
@@ -103,14 +112,16 @@ def transposed_rows(w_hh, u0, u1):
 
 
 @kernel
-def recurrent_grad(dg, w_t, dh, t, lens, ragged, rec, u0, u1):
+def recurrent_grad(dg, w_hh, w_t, dh, t, lens, ragged, rec, u0, u1):
     """dh[:, u0:u1] = dg (B, G*H) W_hh[:, u0:u1]: the recurrent part of dh_{t-1} for this member's
-    units; w_t (u1 - u0, G*H) its rows of W_hh^T (transposed_rows). A row that is padding at t
+    units; w_t (u1 - u0, G*H) its rows of W_hh^T, or none (grad_weights). A row that is padding at t
     keeps its dh (its state passed through the step). rec (B, H) is scratch."""
-    if not ragged:
-        rows_dot(dg, w_t, 0, u1 - u0, dh, u0)
-        return
-    rows_dot(dg, w_t, 0, u1 - u0, rec, u0)
-    for b in range(dh.shape[0]):
-        if active(t, lens, b):
-            dh[b, u0:u1] = rec[b, u0:u1]
+    out = rec if ragged else dh
+    if w_t.shape[0] == 0:
+        columns_dot(dg, w_hh, u0, u1, out)
+    else:
+        rows_dot(dg, w_t, 0, u1 - u0, out, u0)
+    if ragged:
+        for b in range(dh.shape[0]):
+            if active(t, lens, b):
+                dh[b, u0:u1] = rec[b, u0:u1]
