@@ -96,6 +96,20 @@ def test_columns_dot(rng, dtype, B, cols):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("m, k, n", [(9, 4, 5), (3, 9, 5), (1, 13, 7), (2, 11, 2)])
+@pytest.mark.parametrize("layout", ["C", "F"])
+def test_matmul_every_split(rng, members, dtype, m, k, n, layout):
+    # X W^T and dG W: split over a's rows (m >= k), else over W's rows (b's columns if b is
+    # F-contiguous, b's rows and partial sums if C-contiguous)
+    a = rng.standard_normal((m, k)).astype(dtype)
+    b = rng.standard_normal((k, n)).astype(dtype)
+    b = np.asfortranarray(b) if layout == "F" else b
+    tol = 1e-12 if dtype == np.float64 else 1e-5
+    want = a.astype(np.float64) @ b.astype(np.float64)
+    np.testing.assert_allclose(blas.matmul(a, b), want, rtol=tol, atol=tol * k)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("k, m, n, how", [(50, 9, 4, "k"), (5, 9, 11, "m"), (3, 2, 5, "m"), (40, 9, 13, "k")])
 def test_matmul_at_every_split(rng, members, dtype, k, m, n, how):
     # dW = dG^T X split over k (partial sums added) or over the output rows (column blocks)
