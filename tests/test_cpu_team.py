@@ -110,12 +110,13 @@ def test_matmul_every_split(rng, members, dtype, m, k, n, layout):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("k, m, n, how", [(50, 9, 4, "k"), (5, 9, 11, "m"), (3, 2, 5, "m"), (40, 9, 13, "k")])
+@pytest.mark.parametrize("k, m, n, how", [(50, 9, 4, "k"), (5, 9, 11, "m"), (4, 2, 5, "m"), (40, 9, 13, "k"),
+                                         (1, 9, 5, "outer"), (3, 7, 13, "outer")])
 def test_matmul_at_every_split(rng, members, dtype, k, m, n, how):
     # dW = dG^T X split over k (partial sums added) or over the output rows (column blocks)
     a = rng.standard_normal((k, m)).astype(dtype)
     b = rng.standard_normal((k, n)).astype(dtype)
-    assert blas._at_split(k, m, n)[0] == (how if members > 1 else "one")
+    assert blas._at_split(k, m, n)[0] == (how if members > 1 or how == "outer" else "one")
     tol = 1e-12 if dtype == np.float64 else 1e-5
     want = a.astype(np.float64).T @ b.astype(np.float64)
     np.testing.assert_allclose(blas.matmul_at(a, b), want, rtol=tol, atol=tol * k)
