@@ -135,7 +135,7 @@ def matmul_at(a, b):
     out = _empty((m, n), a.dtype)
     how, parts = _at_split(k, m, n)
     if how == "outer":
-        team.run(outer_sum, [(a, b, m0, m1, out) for m0, m1 in parts])
+        team.run(outer_sum, [(a, b, m0, m1, out) for m0, m1 in parts], blas=False)
     elif how == "one":
         team.run(_dot, [(a.T, b, out)])
     elif how == "m":

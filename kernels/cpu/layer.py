@@ -48,7 +48,7 @@ def _sweep(fn, w_hh, T, B, *args):
     G, H = w_hh.shape
     units = team.unit_ranges(H, B * G * H, T)
     sync = team.new_sync(len(units))
-    team.run(fn, [args + (u0, u1, sync, p) for p, (u0, u1) in enumerate(units)], sync)
+    team.run(fn, [args + (u0, u1, sync, p) for p, (u0, u1) in enumerate(units)], sync, blas=False)
 
 
 def forward(mode, x, state0, w_ih, w_hh, b_ih, b_hh, reverse=False, need_grad=True, lengths=None):

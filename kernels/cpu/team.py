@@ -19,7 +19,7 @@ import os
 import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 
 import numpy as np
 
@@ -111,12 +111,13 @@ def new_sync(parts):
     return np.zeros(parts * PAD + 1, dtype=np.int64)
 
 
-def run(fn, args_per_member, sync=None):
-    """fn(*args) for every member's args, the first on this thread, all at once; BLAS single-threaded.
+def run(fn, args_per_member, sync=None, blas=True):
+    """fn(*args) for every member's args, the first on this thread, all at once; BLAS single-threaded
+    unless fn calls no BLAS (`blas=False`: the sweeps; setting it and back costs about 7 us).
     If a member raises, the others are told through sync's abort flag (so none waits forever at a
     barrier) and the first exception is raised here."""
     global _pool
-    with _lock, _single_threaded_blas():
+    with _lock, (_single_threaded_blas() if blas else nullcontext()):
         if len(args_per_member) == 1:
             return [fn(*args_per_member[0])]
         workers = len(args_per_member) - 1
