@@ -130,6 +130,10 @@ def _pick(f32_impl, f64_impl):
 
 
 # The overloads compile the plain Python bodies for the caller's type; LLVM inlines them,
-# so each gate loop is one straight-line body that LLVM can vectorise.
-overload(sigmoid)(_pick(_sigmoid_f32.py_func, _sigmoid_f64.py_func))
-overload(tanh)(_pick(_tanh_f32.py_func, _tanh_f64.py_func))
+# so each gate loop is one straight-line body that LLVM can vectorise. "contract" lets LLVM fuse
+# each multiply-add (the polynomials, the range reduction) into one FMA: float32 sigmoid 1.02 ->
+# 0.76 ns, tanh 1.59 -> 1.12 ns per element, with the same worst case over the float32 range
+# (2.33 ulp sigmoid, 1.28 -> 1.30 ulp tanh; tests/test_activations.py).
+_CONTRACT = {"fastmath": {"contract"}}
+overload(sigmoid, jit_options=_CONTRACT)(_pick(_sigmoid_f32.py_func, _sigmoid_f64.py_func))
+overload(tanh, jit_options=_CONTRACT)(_pick(_tanh_f32.py_func, _tanh_f64.py_func))
