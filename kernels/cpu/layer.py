@@ -3,8 +3,8 @@
     1. input projection  Xp = X W_ih^T, one GEMM over all T*B rows        (blas.py)
     2. recurrent sweep   sequential in t, fused gates + state update      (*_forward.py / *_backward.py)
     3. weight gradients  dW_ih = dG^T X, dW_hh = dG^T H_prev, dX = dG W_ih, db = sum dG  (blas.py)
-Every phase runs on the team of threads in team.py: the GEMMs split by rows, the sweeps by
-hidden units.
+Every phase runs on the team of threads in team.py: the GEMMs split as blas.py decides, the
+sweeps by hidden units.
 
 Same contract as fastrnn/reference/layer.py (which it is tested against):
     forward(mode, x, state0, w_ih, w_hh, b_ih, b_hh, reverse, need_grad, lengths) -> y, state_n, saved
