@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from helpers import MODES, assert_close64, assert_within_rule, make_problem, run
 
-from fastrnn.kernels.cpu import blas, team
+from fastrnn.kernels.cpu import blas, layer, team
 from fastrnn.kernels.cpu.barrier import barrier
 from fastrnn.kernels.cpu.jit import kernel
 from fastrnn.kernels.cpu.recurrent import columns_dot, rows_dot
@@ -24,15 +24,24 @@ SHAPES = {
 
 @pytest.fixture(params=[1, 2, 3], ids=lambda n: f"team{n}")
 def members(request):
-    with team.configured(threads=request.param, min_units=1, min_work=0, min_call_work=0):
+    with team.configured(threads=request.param, min_units=1, min_work=0, min_call_work=0, min_rows=1):
         yield request.param
+
+
+@pytest.fixture(params=["units", "batch"])
+def split(request, monkeypatch):
+    """How a sweep shares its work (kernels/cpu/layer.BATCH_SPLIT_BYTES): hidden units with a barrier
+    every step, or sequences, each member on its own."""
+    monkeypatch.setattr(layer, "BATCH_SPLIT_BYTES", -1 if request.param == "units" else 1 << 62)
+    return request.param
 
 
 @pytest.mark.parametrize("shape", list(SHAPES))
 @pytest.mark.parametrize("mode", MODES)
-def test_team_matches_reference(rng, members, grad_form, mode, shape):
+def test_team_matches_reference(rng, members, split, grad_form, mode, shape):
     T, B, I, H, opts = SHAPES[shape]
     assert len(team.unit_ranges(H, 1, 1)) == min(members, H)
+    assert len(team.batch_ranges(B, 1, 1)) == min(members, B)
     p = make_problem(rng, mode, T, B, I, H, **opts)
     ref64 = run(p, "reference", np.float64)
     assert_close64(run(p, "cpu", np.float64), ref64)
@@ -40,7 +49,7 @@ def test_team_matches_reference(rng, members, grad_form, mode, shape):
 
 
 @pytest.mark.parametrize("mode", MODES)
-def test_team_with_lengths_matches_reference(rng, members, mode):
+def test_team_with_lengths_matches_reference(rng, members, split, grad_form, mode):
     # Ragged batches: padded rows keep their state in every member's units; reverse rows start late.
     T, B = 5, 4
     p = make_problem(rng, mode, T, B, 3, 7, bidirectional=True)
@@ -51,7 +60,7 @@ def test_team_with_lengths_matches_reference(rng, members, mode):
 
 
 @pytest.mark.parametrize("mode", ["LSTM", "GRU"])
-def test_team_results_repeat_bit_for_bit(rng, members, mode):
+def test_team_results_repeat_bit_for_bit(rng, members, split, mode):
     p = make_problem(rng, mode, 6, 3, 4, 9, bidirectional=True)
     first = run(p, "cpu", np.float32)
     for _ in range(3):

@@ -105,10 +105,11 @@ def outer_sum(a, b, m0, m1, out):
 
 def _at_split(k, m, n):
     """How matmul_at shares (k, m)^T (k, n) among the members: ("outer", ranges of the output rows)
-    for k <= OUTER_K; else ("k", ranges of k), ("m", ranges of the output rows), or one part. Each way moves extra data: a split over k gives each member
-    but the first an (m, n) sum to add; a split over m copies all of a, k x m, as column blocks.
-    The smaller wins, i.e. k splits when k > (parts - 1) n. Measured on 2 cores, GFLOP/s over k / over m:
-    k=6400 m=512 n=128 142 / 96; k=800 m=1024 n=256 159 / 147; k=100 m=1024 n=256 113 / 128."""
+    for k <= OUTER_K; else ("k", ranges of k), ("m", ranges of the output rows), or one part.
+    Each way moves extra data: a split over k gives each member but the first an (m, n) sum to
+    add; a split over m copies all of a, k x m, as column blocks. The smaller wins, i.e. k splits
+    when k > (parts - 1) n. Measured on 2 cores, GFLOP/s over k / over m: k=6400 m=512 n=128
+    142 / 96; k=800 m=1024 n=256 159 / 147; k=100 m=1024 n=256 113 / 128."""
     if k <= OUTER_K:
         return "outer", team.row_ranges(m, (k + ELEMENT_WORK) * m * n)
     parts = team.row_ranges(m, k * m * n)

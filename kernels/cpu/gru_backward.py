@@ -43,7 +43,7 @@ def gru_backward_row(a, hn, h_prev, dy, dh, di, dr_, direct, u0, u1):
 
 @kernel
 def gru_backward_sweep(gates, hn_all, y, h0, w_hh, dy, dh, reverse, dgi, dgh,
-                       lens, ragged, in_place, u0, u1, sync, p):
+                       lens, ragged, in_place, b0, b1, u0, u1, sync, p):
     """
     gates  (T, B, 3H) activations r, z, n saved by the forward sweep
     hn_all (T, B, H)  h_{t-1} W_hn^T + b_hn
@@ -54,7 +54,8 @@ def gru_backward_sweep(gates, hn_all, y, h0, w_hh, dy, dh, reverse, dgi, dgh,
     dgi, dgh (T, B, 3H) out: pre-activation gradients, input side and recurrent side
     lens   (B,)       sequence lengths (sweep.py); padding passes dh through unchanged
     in_place          read W_hh as it is, not a copy of W_hh^T (sweep.grad_weights)
-    u0, u1            this member's hidden units; sync, p: the team's barrier and this member
+    b0, b1, u0, u1    this member's block: sequences b0..b1, hidden units u0..u1 (sweep.py)
+    sync, p           the barrier of the members sharing these sequences, and this member
     """
     T, B, G = gates.shape
     H = G // 3
@@ -65,7 +66,7 @@ def gru_backward_sweep(gates, hn_all, y, h0, w_hh, dy, dh, reverse, dgi, dgh,
     for step in range(T):
         t = time_index(step, T, not reverse)
         h_prev = rows_before(y, h0, t, reverse, lens, ragged, scratch)
-        for b in range(B):
+        for b in range(b0, b1):
             if active(t, lens, b):
                 gru_backward_row(gates[t, b], hn_all[t, b], h_prev[b], dy[t, b], dh[b],
                                  dgi[t, b], dgh[t, b], direct[b], u0, u1)
@@ -74,7 +75,7 @@ def gru_backward_sweep(gates, hn_all, y, h0, w_hh, dy, dh, reverse, dgi, dgh,
                 zero_units(dgh[t, b], H, u0, u1)
         if not barrier(sync, p, step + 1):
             return
-        recurrent_grad(dgh[t], w_hh, w_t, dh, t, lens, ragged, rec, u0, u1)
-        for b in range(B):
+        recurrent_grad(dgh[t, b0:b1], w_hh, w_t, dh[b0:b1], t, lens[b0:b1], ragged, rec[b0:b1], u0, u1)
+        for b in range(b0, b1):
             if active(t, lens, b):
                 dh[b, u0:u1] += direct[b, u0:u1]

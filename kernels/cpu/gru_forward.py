@@ -38,7 +38,8 @@ def gru_forward_row(a, q, bias, b_hn, h_prev, h, hn, u0, u1):
 
 
 @kernel
-def gru_forward_sweep(xp, w_hh, bias, b_hn, h0, reverse, save, y, hn_all, lens, ragged, u0, u1, sync, p):
+def gru_forward_sweep(xp, w_hh, bias, b_hn, h0, reverse, save, y, hn_all, lens, ragged,
+                      b0, b1, u0, u1, sync, p):
     """
     xp     (T, B, 3H) x W_ih^T; on return holds the activations r, z, n (if save)
     w_hh   (3H, H)    as stored (torch layout); read in place
@@ -48,7 +49,8 @@ def gru_forward_sweep(xp, w_hh, bias, b_hn, h0, reverse, save, y, hn_all, lens, 
     y      (T, B, H)  out: h_t
     hn_all (T, B, H)  out: h_{t-1} W_hn^T + b_hn (only if save; else may be (1, B, H))
     lens   (B,)       sequence lengths (sweep.py); ragged: some are shorter than T
-    u0, u1            this member's hidden units; sync, p: the team's barrier and this member
+    b0, b1, u0, u1    this member's block: sequences b0..b1, hidden units u0..u1 (sweep.py)
+    sync, p           the barrier of the members sharing these sequences, and this member
     """
     T, B, G = xp.shape
     H = w_hh.shape[1]
@@ -57,9 +59,9 @@ def gru_forward_sweep(xp, w_hh, bias, b_hn, h0, reverse, save, y, hn_all, lens, 
     for step in range(T):
         t = time_index(step, T, reverse)
         h_prev = rows_before(y, h0, t, reverse, lens, ragged, scratch)
-        recurrent_rows(h_prev, w_hh, rec, u0, u1)
+        recurrent_rows(h_prev[b0:b1], w_hh, rec[b0:b1], u0, u1)
         hn_t = hn_all[t] if save else hn_all[0]
-        for b in range(B):
+        for b in range(b0, b1):
             if active(t, lens, b):
                 gru_forward_row(xp[t, b], rec[b], bias, b_hn, h_prev[b], y[t, b], hn_t[b], u0, u1)
             else:

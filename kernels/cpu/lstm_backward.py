@@ -41,7 +41,7 @@ def lstm_backward_row(a, c_t, c_prev, dy, dh, dc, d, u0, u1):
 
 @kernel
 def lstm_backward_sweep(gates, c_all, c0, w_hh, dy, dh, dc, reverse, dgates,
-                        lens, ragged, in_place, u0, u1, sync, p):
+                        lens, ragged, in_place, b0, b1, u0, u1, sync, p):
     """
     gates  (T, B, 4H) activations i, f, g, o saved by the forward sweep
     c_all  (T, B, H)  cell states c_t
@@ -54,7 +54,8 @@ def lstm_backward_sweep(gates, c_all, c0, w_hh, dy, dh, dc, reverse, dgates,
                       c_all holds c0 at a reverse sweep's not-yet-started rows, so c_prev needs
                       no per-row care
     in_place          read W_hh as it is, not a copy of W_hh^T (sweep.grad_weights)
-    u0, u1            this member's hidden units; sync, p: the team's barrier and this member
+    b0, b1, u0, u1    this member's block: sequences b0..b1, hidden units u0..u1 (sweep.py)
+    sync, p           the barrier of the members sharing these sequences, and this member
     """
     T, B, G = gates.shape
     H = G // 4
@@ -63,7 +64,7 @@ def lstm_backward_sweep(gates, c_all, c0, w_hh, dy, dh, dc, reverse, dgates,
     for step in range(T):
         t = time_index(step, T, not reverse)
         c_prev = state_before(c_all, c0, t, reverse)
-        for b in range(B):
+        for b in range(b0, b1):
             if active(t, lens, b):
                 lstm_backward_row(gates[t, b], c_all[t, b], c_prev[b], dy[t, b], dh[b], dc[b], dgates[t, b],
                                   u0, u1)
@@ -71,4 +72,4 @@ def lstm_backward_sweep(gates, c_all, c0, w_hh, dy, dh, dc, reverse, dgates,
                 zero_units(dgates[t, b], H, u0, u1)
         if not barrier(sync, p, step + 1):
             return
-        recurrent_grad(dgates[t], w_hh, w_t, dh, t, lens, ragged, rec, u0, u1)
+        recurrent_grad(dgates[t, b0:b1], w_hh, w_t, dh[b0:b1], t, lens[b0:b1], ragged, rec[b0:b1], u0, u1)

@@ -41,7 +41,7 @@ def lstm_forward_row(a, r, bias, c, h, u0, u1):
 
 
 @kernel
-def lstm_forward_sweep(xp, w_hh, bias, h0, c, reverse, save, y, c_all, lens, ragged, u0, u1, sync, p):
+def lstm_forward_sweep(xp, w_hh, bias, h0, c, reverse, save, y, c_all, lens, ragged, b0, b1, u0, u1, sync, p):
     """
     xp     (T, B, 4H) x W_ih^T; on return holds the activations i, f, g, o (if save)
     w_hh   (4H, H)    as stored (torch layout); read in place
@@ -51,7 +51,8 @@ def lstm_forward_sweep(xp, w_hh, bias, h0, c, reverse, save, y, c_all, lens, rag
     y      (T, B, H)  out: h_t
     c_all  (T, B, H)  out: c_t, written only if save (else may be (1, B, H))
     lens   (B,)       sequence lengths (sweep.py); ragged: some are shorter than T
-    u0, u1            this member's hidden units; sync, p: the team's barrier and this member
+    b0, b1, u0, u1    this member's block: sequences b0..b1, hidden units u0..u1 (sweep.py)
+    sync, p           the barrier of the members sharing these sequences, and this member
     """
     T, B, G = xp.shape
     H = w_hh.shape[1]
@@ -60,13 +61,13 @@ def lstm_forward_sweep(xp, w_hh, bias, h0, c, reverse, save, y, c_all, lens, rag
     for step in range(T):
         t = time_index(step, T, reverse)
         h_prev = rows_before(y, h0, t, reverse, lens, ragged, scratch)
-        recurrent_rows(h_prev, w_hh, rec, u0, u1)
-        for b in range(B):
+        recurrent_rows(h_prev[b0:b1], w_hh, rec[b0:b1], u0, u1)
+        for b in range(b0, b1):
             if active(t, lens, b):
                 lstm_forward_row(xp[t, b], rec[b], bias, c[b], y[t, b], u0, u1)
             else:
                 zero_units(y[t, b], H, u0, u1)      # padding: zero output; c[b] keeps the sequence's state
         if save:
-            c_all[t, :, u0:u1] = c[:, u0:u1]
+            c_all[t, b0:b1, u0:u1] = c[b0:b1, u0:u1]
         if not barrier(sync, p, step + 1):
             return

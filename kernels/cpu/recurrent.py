@@ -142,8 +142,9 @@ def _block4x1(a, w, r, b, out, c):
 def columns_dot(a, w, c0, c1, out):
     """out[b, j] = a[b] . w[:, j] for every row b of a and c0 <= j < c1, reading w's rows in place:
     the backward product dG_t W_hh of a sweep over few rows (T * B, layer.IN_PLACE_ROWS), where
-    copying W_hh^T first (for rows_dot) would cost more than the products. Each row of w is read once, and its columns c0..c1 are added,
-    scaled, to every row of the sums (in L1/L2 for the step sizes of a sweep).
+    copying W_hh^T first (for rows_dot) would cost more than the products. Each row of w is read
+    once, and its columns c0..c1 are added, scaled, to every row of the sums (in L1/L2 for the
+    step sizes of a sweep).
 
     a   (B, G)  C-contiguous rows (dG_t)
     w   (G, K)  C-contiguous rows (W_hh)

@@ -28,7 +28,8 @@ def rnn_backward_row(h, dy, dh, relu, d, u0, u1):
 
 
 @kernel
-def rnn_backward_sweep(y, w_hh, dy, dh, reverse, relu, dgates, lens, ragged, in_place, u0, u1, sync, p):
+def rnn_backward_sweep(y, w_hh, dy, dh, reverse, relu, dgates, lens, ragged, in_place,
+                       b0, b1, u0, u1, sync, p):
     """
     y      (T, B, H) h_t
     w_hh   (H, H)    C-contiguous
@@ -38,18 +39,19 @@ def rnn_backward_sweep(y, w_hh, dy, dh, reverse, relu, dgates, lens, ragged, in_
     dgates (T, B, H) out: gradient of the pre-activations
     lens   (B,)      sequence lengths (sweep.py); padding passes dh through unchanged
     in_place         read W_hh as it is, not a copy of W_hh^T (sweep.grad_weights)
-    u0, u1           this member's hidden units; sync, p: the team's barrier and this member
+    b0, b1, u0, u1   this member's block: sequences b0..b1, hidden units u0..u1 (sweep.py)
+    sync, p           the barrier of the members sharing these sequences, and this member
     """
     T, B, H = y.shape
     w_t = grad_weights(w_hh, u0, u1, in_place)
     rec = np.empty_like(dh)
     for step in range(T):
         t = time_index(step, T, not reverse)
-        for b in range(B):
+        for b in range(b0, b1):
             if active(t, lens, b):
                 rnn_backward_row(y[t, b], dy[t, b], dh[b], relu, dgates[t, b], u0, u1)
             else:
                 zero_units(dgates[t, b], H, u0, u1)
         if not barrier(sync, p, step + 1):
             return
-        recurrent_grad(dgates[t], w_hh, w_t, dh, t, lens, ragged, rec, u0, u1)
+        recurrent_grad(dgates[t, b0:b1], w_hh, w_t, dh[b0:b1], t, lens[b0:b1], ragged, rec[b0:b1], u0, u1)

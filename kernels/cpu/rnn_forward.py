@@ -30,7 +30,7 @@ def rnn_forward_row(a, q, bias, relu, h, u0, u1):
 
 
 @kernel
-def rnn_forward_sweep(xp, w_hh, bias, h0, reverse, relu, y, lens, ragged, u0, u1, sync, p):
+def rnn_forward_sweep(xp, w_hh, bias, h0, reverse, relu, y, lens, ragged, b0, b1, u0, u1, sync, p):
     """
     xp     (T, B, H) x W_ih^T
     w_hh   (H, H)    as stored (torch layout); read in place
@@ -39,7 +39,8 @@ def rnn_forward_sweep(xp, w_hh, bias, h0, reverse, relu, y, lens, ragged, u0, u1
     relu   bool      relu if true, else tanh
     y      (T, B, H) out: h_t
     lens   (B,)      sequence lengths (sweep.py); ragged: some are shorter than T
-    u0, u1           this member's hidden units; sync, p: the team's barrier and this member
+    b0, b1, u0, u1   this member's block: sequences b0..b1, hidden units u0..u1 (sweep.py)
+    sync, p           the barrier of the members sharing these sequences, and this member
     """
     T, B, H = xp.shape
     rec = np.empty((B, H), dtype=xp.dtype)
@@ -47,8 +48,8 @@ def rnn_forward_sweep(xp, w_hh, bias, h0, reverse, relu, y, lens, ragged, u0, u1
     for step in range(T):
         t = time_index(step, T, reverse)
         h_prev = rows_before(y, h0, t, reverse, lens, ragged, scratch)
-        recurrent_rows(h_prev, w_hh, rec, u0, u1)
-        for b in range(B):
+        recurrent_rows(h_prev[b0:b1], w_hh, rec[b0:b1], u0, u1)
+        for b in range(b0, b1):
             if active(t, lens, b):
                 rnn_forward_row(xp[t, b], rec[b], bias, relu, y[t, b], u0, u1)
             else:

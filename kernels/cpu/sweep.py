@@ -8,9 +8,12 @@ sequence b (skipped: zero output, state untouched). `ragged` says some lens[b] <
 forward in time, a sequence's steps come first, so padding only ever follows them; in reverse, a
 sequence starts at its own last step, from the initial state (rows_before).
 
-Team members (team.py): every sweep is run by P members at once, member p owning the hidden units
-u0 <= j < u1 (and the rows of W_hh that produce them). A step reads all of h_{t-1} (or dG_t), so
-the members meet at a barrier each step (barrier.py); everything else a member writes is its own.
+Team members (team.py): every sweep is run by P members at once, member p owning a block of
+sequences b0 <= b < b1 and hidden units u0 <= j < u1 (layer._sweep picks one of two splits).
+Split by units, each member has the whole batch and the rows of W_hh that produce its units; a
+step reads all of h_{t-1} (or dG_t), so the members meet at a barrier each step (barrier.py).
+Split by sequences, each member has all the units and runs on its own: its barrier has one member.
+Everything else a member writes is its own.
 """
 import numpy as np
 

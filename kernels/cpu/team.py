@@ -34,8 +34,12 @@ from .barrier import PAD
 MIN_UNITS = 16
 MIN_WORK = 1 << 14
 MIN_CALL_WORK = 1 << 21
+# A sweep split by sequences gives each member at least MIN_ROWS of them: one register block of
+# the recurrent product (recurrent.py) is 3 rows high.
+MIN_ROWS = 3
 
-_settings = {"threads": None, "min_units": MIN_UNITS, "min_work": MIN_WORK, "min_call_work": MIN_CALL_WORK}
+_settings = {"threads": None, "min_units": MIN_UNITS, "min_work": MIN_WORK, "min_call_work": MIN_CALL_WORK,
+             "min_rows": MIN_ROWS}
 _lock = threading.Lock()       # one team: concurrent callers take turns
 _pool = None                   # (executor, its number of workers)
 _blas = None
@@ -66,10 +70,11 @@ def size():
 
 
 @contextmanager
-def configured(threads=None, min_units=None, min_work=None, min_call_work=None):
+def configured(threads=None, min_units=None, min_work=None, min_call_work=None, min_rows=None):
     """Temporarily override the team size and the split thresholds (tests use this to split tiny
     problems over 2 and 3 members)."""
-    new = {"threads": threads, "min_units": min_units, "min_work": min_work, "min_call_work": min_call_work}
+    new = {"threads": threads, "min_units": min_units, "min_work": min_work, "min_call_work": min_call_work,
+           "min_rows": min_rows}
     old = dict(_settings)
     _settings.update({k: v for k, v in new.items() if v is not None})
     try:
@@ -82,6 +87,12 @@ def ranges(n, parts):
     """[0, n) cut into `parts` contiguous ranges whose lengths differ by at most one."""
     edges = [n * p // parts for p in range(parts + 1)]
     return [(edges[p], edges[p + 1]) for p in range(parts)]
+
+
+def batch_ranges(B, row_work, steps):
+    """The sequences each member of a sweep owns when it splits the batch, for B sequences of
+    row_work multiply-adds per step and `steps` steps."""
+    return ranges(B, _parts(B // max(1, _settings["min_rows"]), steps * B * row_work))
 
 
 def unit_ranges(H, step_work, steps):
