@@ -40,6 +40,6 @@ def poison_kernel_outputs(monkeypatch):
 def grad_form(request, monkeypatch):
     """The CPU backward sweeps' two ways to read W_hh (kernels/cpu/layer.IN_PLACE_ROWS): through a
     copy of W_hh^T, or in place. Tests of small problems take both, whatever their size picks."""
-    from fastrnn.kernels.cpu import layer
-    monkeypatch.setattr(layer, "IN_PLACE_ROWS", 0 if request.param == "copy" else 1 << 62)
+    from helpers import use_grad_form
+    use_grad_form(monkeypatch, request.param)
     return request.param

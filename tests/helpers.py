@@ -83,3 +83,10 @@ def assert_inference_matches_training(p, backend):
     np.testing.assert_array_equal(y1, y2)
     for a, b in zip(s1, s2):
         np.testing.assert_array_equal(a, b)
+
+
+def use_grad_form(monkeypatch, form):
+    """Make the CPU backward sweeps read W_hh through a copy of W_hh^T ("copy") or in place
+    ("in_place"), whatever the problem's size would pick (kernels/cpu/layer.IN_PLACE_ROWS)."""
+    from fastrnn.kernels.cpu import layer
+    monkeypatch.setattr(layer, "IN_PLACE_ROWS", {"copy": 0, "in_place": 1 << 62}[form])

@@ -3,7 +3,7 @@ torch's pack_padded_sequence path, which is what they promise to compute without
 import numpy as np
 import pytest
 import torch
-from helpers import MODES, assert_close64, assert_within_rule, make_problem
+from helpers import MODES, assert_close64, assert_within_rule, make_problem, use_grad_form
 
 import fastrnn
 from fastrnn import functional
@@ -46,8 +46,7 @@ def test_kernels_match_reference(rng, monkeypatch, mode, option, kernels):
     if backend == "cuda":
         monkeypatch.setenv("FASTRNN_CUDA_STRATEGY", strategy)
     else:
-        from fastrnn.kernels.cpu import layer
-        monkeypatch.setattr(layer, "IN_PLACE_ROWS", 0 if strategy == "copy" else 1 << 62)
+        use_grad_form(monkeypatch, strategy)
     T, B, I, H, opts = OPTIONS[option]
     p = make_problem(rng, mode, T, B, I, H, **opts)
     lens = _lengths(rng, T, B)

@@ -50,11 +50,17 @@ def matmul(a, b):
         team.run(_dot_columns, [(a, b[:, n0:n1], out, n0) for n0, n1 in parts])
     else:
         parts = team.row_ranges(k, (m + ELEMENT_WORK) * k * n)
-        sums = [out] + [_empty((m, n), a.dtype) for _ in parts[1:]]
-        team.run(_dot_rows, [(a, k0, k1, b[k0:k1], s) for (k0, k1), s in zip(parts, sums)])
-        for s in sums[1:]:
-            out += s
+        _sum_over_k(_dot_rows, lambda k0, k1: (a, k0, k1, b[k0:k1]), parts, out)
     return out
+
+
+def _sum_over_k(fn, operands, parts, out):
+    """out = the sum over the members' ranges k0..k1 of parts of fn(*operands(k0, k1), sums): the
+    first member writes out itself, each other its own (m, n) sums, added in after."""
+    sums = [out] + [_empty(out.shape, out.dtype) for _ in parts[1:]]
+    team.run(fn, [operands(k0, k1) + (s,) for (k0, k1), s in zip(parts, sums)])
+    for s in sums[1:]:
+        out += s
 
 
 @kernel
@@ -142,8 +148,5 @@ def matmul_at(a, b):
     elif how == "m":
         team.run(_dot_at, [(a, b, m0, m1, out) for m0, m1 in parts])
     else:
-        sums = [out] + [_empty((m, n), a.dtype) for _ in parts[1:]]
-        team.run(_dot, [(a[k0:k1].T, b[k0:k1], s) for (k0, k1), s in zip(parts, sums)])
-        for s in sums[1:]:
-            out += s
+        _sum_over_k(_dot, lambda k0, k1: (a[k0:k1].T, b[k0:k1]), parts, out)
     return out

@@ -16,8 +16,9 @@ from .sweep import active, recurrent_grad, rows_before, time_index, grad_weights
 @kernel
 def gru_backward_row(a, hn, h_prev, dy, dh, di, dr_, direct, u0, u1):
     """The fused pointwise step for one sequence, units u0 <= j < u1: a (3H,) saved r, z, n;
-    hn (H,); h_prev (H,); dy (H,) output gradient; dh (H,) recurrent gradient of h_t; di, dr_ (3H,) out: input-side
-    and recurrent-side pre-activation gradients; direct (H,) out: dh_t * z."""
+    hn (H,); h_prev (H,); dy (H,) output gradient; dh (H,) recurrent gradient of h_t;
+    di, dr_ (3H,) out: input-side and recurrent-side pre-activation gradients; direct (H,) out:
+    dh_t * z."""
     H = hn.shape[0]
     one = a.dtype.type(1)
     ar, az, an = units3(a, H, u0, u1)

@@ -16,8 +16,7 @@ from .sweep import active, recurrent_rows, rows_before, time_index, zero_units
 @kernel
 def rnn_forward_row(a, q, bias, relu, h, u0, u1):
     """The fused pointwise step for one sequence, units u0 <= j < u1: a (H,) x W_ih^T;
-    q (H,) h_{t-1} W_hh^T;
-    bias (H,); h (H,) out."""
+    q (H,) h_{t-1} W_hh^T; bias (H,); h (H,) out."""
     zero = a.dtype.type(0)
     a, q, bias, h = a[u0:u1], q[u0:u1], bias[u0:u1], h[u0:u1]
     if relu:
