@@ -15,6 +15,8 @@ CUDA_KINDS = ("numba", "cupy", "torch")
 
 def kind_of(a):
     """'numpy', 'numba', 'cupy' or 'torch' (CUDA tensors only: CPU tensors count as host)."""
+    if type(a) is np.ndarray:
+        return "numpy"
     if hasattr(a, "copy_to_host"):                        # numba DeviceNDArray (or the simulator's)
         return "numba"
     module = type(a).__module__.split(".")[0]

@@ -10,6 +10,8 @@ DTYPES = {"float32": np.float32, "float64": np.float64}
 
 def dtype_of(dtype):
     """'float32' / 'float64' / np.float32 / np.dtype('float64') -> np.float32 or np.float64."""
+    if dtype is np.float32 or dtype is np.float64:      # the common case, without np.dtype's cost
+        return dtype
     try:
         key = np.dtype(dtype).name
     except TypeError:
@@ -28,6 +30,8 @@ def positive_int(name, value):
 def float_array(name, a, dtype):
     """Any array-like of real floats (or a torch CPU tensor) -> C-contiguous array of `dtype`.
     Never modifies the input: a cast or a copy is made when the layout or dtype differ."""
+    if type(a) is np.ndarray and a.dtype == dtype and a.flags.c_contiguous:
+        return a                                        # already what the kernels take
     if a is None:
         raise TypeError(f"{name} must be an array of real floating-point numbers; got None")
     if hasattr(a, "detach") and hasattr(a, "cpu"):     # a torch tensor, without importing torch

@@ -7,6 +7,8 @@ import importlib
 
 NAMES = ("auto", "reference", "cpu", "cuda")
 
+_loaded = {}     # name -> module, once resolve() has accepted it
+
 _MODULES = {
     "reference": "fastrnn.reference.layer",
     "cpu": "fastrnn.kernels.cpu.layer",
@@ -25,7 +27,10 @@ def resolve(name):
 
 def get(name):
     """The layer module of a backend (imported on first use: the kernels pull in numba)."""
-    return importlib.import_module(_MODULES[resolve(name)])
+    module = _loaded.get(name)
+    if module is None:
+        module = _loaded[name] = importlib.import_module(_MODULES[resolve(name)])
+    return module
 
 
 def _check_cuda():

@@ -19,6 +19,7 @@ arrays, CuPy arrays, torch CUDA tensors) for backend "cuda", which "auto" picks 
 results are of the kind x was, without a copy on the device.
 """
 import contextlib
+import functools
 
 import numpy as np
 
@@ -32,28 +33,39 @@ GATES = {"LSTM": 4, "GRU": 3, "RNN_TANH": 1, "RNN_RELU": 1}
 
 def param_names(num_layers, bidirectional, bias=True):
     """torch's parameter names, in torch's order."""
+    return list(_param_names(num_layers, bidirectional, bias))
+
+
+def param_shapes(mode, input_size, hidden_size, num_layers, bidirectional, bias=True):
+    """{name: shape} for every parameter, torch's layout."""
+    return dict(_param_shapes(mode, input_size, hidden_size, num_layers, bidirectional, bias))
+
+
+# Every call builds these from its arguments; cached, as the strings cost about 10 us a call.
+@functools.lru_cache(maxsize=256)
+def _param_names(num_layers, bidirectional, bias):
     names = []
     for layer in range(num_layers):
         for suffix in ("", "_reverse")[: 2 if bidirectional else 1]:
             kinds = ("weight_ih", "weight_hh") + (("bias_ih", "bias_hh") if bias else ())
             names += [f"{kind}_l{layer}{suffix}" for kind in kinds]
-    return names
+    return tuple(names)
 
 
-def param_shapes(mode, input_size, hidden_size, num_layers, bidirectional, bias=True):
-    """{name: shape} for every parameter, torch's layout."""
+@functools.lru_cache(maxsize=256)
+def _param_shapes(mode, input_size, hidden_size, num_layers, bidirectional, bias):
     GH = GATES[mode] * hidden_size
     D = 2 if bidirectional else 1
-    shapes = {}
-    for name in param_names(num_layers, bidirectional, bias):
+    shapes = []
+    for name in _param_names(num_layers, bidirectional, bias):
         layer = int(name.split("_l")[1].split("_")[0])
         if name.startswith("weight_ih"):
-            shapes[name] = (GH, input_size if layer == 0 else D * hidden_size)
+            shapes.append((name, (GH, input_size if layer == 0 else D * hidden_size)))
         elif name.startswith("weight_hh"):
-            shapes[name] = (GH, hidden_size)
+            shapes.append((name, (GH, hidden_size)))
         else:
-            shapes[name] = (GH,)
-    return shapes
+            shapes.append((name, (GH,)))
+    return tuple(shapes)
 
 
 class Context:
