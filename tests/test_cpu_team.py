@@ -2,6 +2,9 @@
 small problems: every split of the hidden units, the per-step barrier, and the split GEMMs of
 phases 1 and 3, against the reference. Three members on two cores also exercise the barrier's
 yield path. The recurrent product itself is checked at every block configuration."""
+import threading
+import weakref
+
 import numpy as np
 import pytest
 from helpers import MODES, assert_close64, assert_within_rule, make_problem, run
@@ -160,15 +163,57 @@ def test_failing_member_does_not_hang_the_team():
     with pytest.raises(RuntimeError, match="member 1 failed"):
         team.run(member, [(0,), (1,)], sync)
     assert sync[-1] == 1
+    # the worker that raised is still there for the next call
+    assert team.run(lambda p: p * 10, [(0,), (1,)]) == [0, 10]
 
 
-def test_blas_threads_are_restored():
-    # The team limits BLAS to one thread per member only while it runs.
+def test_workers_are_reused():
+    # Members 1 and 2 run on the same two long-lived threads call after call; none are added.
+    def fastrnn_threads():
+        return {t for t in threading.enumerate() if t.name.startswith("fastrnn-")}
+    team.run(lambda: None, [(), (), ()])
+    before = fastrnn_threads()
+    names = [team.run(lambda: threading.current_thread().name, [(), (), ()])[1:] for _ in range(5)]
+    assert all(n == names[0] for n in names)
+    assert len(set(names[0])) == 2 and all(n.startswith("fastrnn-") for n in names[0])
+    assert fastrnn_threads() == before
+
+
+def test_workers_keep_no_arguments_alive():
+    # A worker waiting for its next call must not hold the last one's arrays (the layer's buffers).
+    a = np.ones(1000)
+    ref = weakref.ref(a)
+    team.run(lambda x: float(x.sum()), [(a,), (a[1:],), (a[2:],)])
+    del a
+    assert ref() is None
+
+
+def test_blas_single_threaded_for_a_whole_session():
+    # A layer call sets BLAS to one thread once (a session) for all its runs, restores it at the
+    # end, and runs inside it do not restore it early.
+    from threadpoolctl import threadpool_limits
     from fastrnn.kernels.cpu.blas import matmul
     controllers = team._blas_controllers()
-    before = [c.get_num_threads() for c in controllers]
-    matmul(np.ones((64, 64), np.float32), np.ones((64, 64), np.float32))
-    assert [c.get_num_threads() for c in controllers] == before
+    a = np.ones((64, 64), np.float32)
+    with threadpool_limits(limits=2, user_api="blas"):
+        with team.session():
+            assert [c.get_num_threads() for c in controllers] == [1] * len(controllers)
+            matmul(a, a)
+            team.run(lambda: None, [()], blas=False)
+            assert [c.get_num_threads() for c in controllers] == [1] * len(controllers)
+        assert [c.get_num_threads() for c in controllers] == [2] * len(controllers)
+        with team.session(blas=False):
+            assert [c.get_num_threads() for c in controllers] == [2] * len(controllers)
+            matmul(a, a)
+            assert [c.get_num_threads() for c in controllers] == [2] * len(controllers)
+
+
+def test_session_reads_the_team_size_once(monkeypatch):
+    monkeypatch.setenv("FASTRNN_NUM_THREADS", "3")
+    with team.session():
+        monkeypatch.setenv("FASTRNN_NUM_THREADS", "2")
+        assert team.size() == 3
+    assert team.size() == 2
 
 
 def test_team_size_from_environment(monkeypatch):

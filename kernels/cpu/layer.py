@@ -66,6 +66,7 @@ def _sweep(fn, w_hh, T, B, *args):
     team.run(fn, [args + (0, B, u0, u1, sync, p) for p, (u0, u1) in enumerate(units)], sync, blas=False)
 
 
+@team.session()    # one team session for the whole call: six runs, the BLAS setting made once
 def forward(mode, x, state0, w_ih, w_hh, b_ih, b_hh, reverse=False, need_grad=True, lengths=None):
     T, B, _ = x.shape
     H = w_hh.shape[1]
@@ -124,6 +125,7 @@ def _last_h(y, lens, reverse):
     return y[lens - 1, np.arange(y.shape[1])]
 
 
+@team.session()
 def backward(saved, dy, dstate_n):
     mode, x, h0, w_ih, w_hh, reverse, gates, y, h_prev, extra, lens, ragged = saved
     T, B, I = x.shape

@@ -5,12 +5,13 @@ products are fastest in our own loop (recurrent.py), so if phases 1 and 3 left B
 threads, those threads would still be busy-waiting (OpenBLAS spins about 0.1 s after a call)
 while our sweep wants the cores: measured 2.5x slower sweeps right after a BLAS call. So every
 phase runs on this one team, and BLAS, called by each member on its share, is limited to one
-thread for the duration of the call (and restored afterwards: the caller's BLAS settings are
-theirs). On 2 cores, two single-threaded BLAS calls on halves of a 2048^3 sgemm also beat
-OpenBLAS's own two threads (135 vs 155 ms).
+thread for the duration of a layer's forward or backward (a session; restored afterwards: the
+caller's BLAS settings are theirs). On 2 cores, two single-threaded BLAS calls on halves of a
+2048^3 sgemm also beat OpenBLAS's own two threads (135 vs 155 ms).
 
-A sweep splits the hidden units (and with them the rows of W_hh) among the members; they meet at
-one barrier per step (barrier.py). Phases 1 and 3 split the rows of their GEMMs.
+A sweep splits the batch, or the hidden units (and with them the rows of W_hh) among the members,
+who then meet at one barrier per step (barrier.py). Phases 1 and 3 split their GEMMs (blas.py).
+The members other than the calling thread are long-lived threads (_Worker).
 The split depends only on the problem's shape and the team size, so results are bit-identical
 from run to run on one machine; FASTRNN_NUM_THREADS sets the team size (default: the cores this
 process may run on).
@@ -18,7 +19,6 @@ process may run on).
 import os
 import sys
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, nullcontext
 
 import numpy as np
@@ -40,16 +40,18 @@ MIN_ROWS = 3
 
 _settings = {"threads": None, "min_units": MIN_UNITS, "min_work": MIN_WORK, "min_call_work": MIN_CALL_WORK,
              "min_rows": MIN_ROWS}
-_lock = threading.Lock()       # one team: concurrent callers take turns
-_pool = None                   # (executor, its number of workers)
+_lock = threading.RLock()      # one team: concurrent callers take turns (a session, or one run)
+_pool = None                   # list of _Worker, grown on demand
 _blas = None
+_session = {"depth": 0, "size": None, "blas": False}   # guarded by _lock
 
 
 def _after_fork_in_child():
     # A forked child has none of the parent's threads: start a new pool there, and a free lock.
     global _lock, _pool
-    _lock = threading.Lock()
+    _lock = threading.RLock()
     _pool = None
+    _session.update(depth=0, size=None, blas=False)
 
 
 if hasattr(os, "register_at_fork"):
@@ -57,9 +59,12 @@ if hasattr(os, "register_at_fork"):
 
 
 def size():
-    """Members of the team: FASTRNN_NUM_THREADS, or the cores this process may run on."""
+    """Members of the team: FASTRNN_NUM_THREADS, or the cores this process may run on (read once
+    per session: looking them up costs about 2 us, and a layer call splits a dozen times)."""
     if _settings["threads"] is not None:
         return _settings["threads"]
+    if _session["size"] is not None:
+        return _session["size"]
     env = os.environ.get("FASTRNN_NUM_THREADS")
     if env:
         n = int(env)
@@ -128,36 +133,100 @@ def run(fn, args_per_member, sync=None, blas=True):
     If a member raises, the others are told through sync's abort flag (so none waits forever at a
     barrier) and the first exception is raised here."""
     global _pool
-    with _lock, (_single_threaded_blas() if blas else nullcontext()):
+    with session(blas):
         if len(args_per_member) == 1:
             return [fn(*args_per_member[0])]
         workers = len(args_per_member) - 1
-        if _pool is None or _pool[1] < workers:
-            if _pool is not None:
-                _pool[0].shutdown(wait=False)
-            _pool = (ThreadPoolExecutor(max_workers=workers, thread_name_prefix="fastrnn"), workers)
+        if _pool is None or len(_pool) < workers:
+            _pool = (_pool or []) + [_Worker(len(_pool or []) + w) for w in range(workers - len(_pool or []))]
 
-        def member(args):
+        def member(*args):
             try:
                 return fn(*args)
             except BaseException:
                 if sync is not None:
                     sync[-1] = 1
                 raise
-        futures = [_pool[0].submit(member, args) for args in args_per_member[1:]]
+        for worker, args in zip(_pool, args_per_member[1:]):
+            worker.start(member, args)
         results, error = [], None
         try:
-            results.append(member(args_per_member[0]))
+            results.append(member(*args_per_member[0]))
         except BaseException as e:
             error = e
-        for f in futures:
-            try:
-                results.append(f.result())
-            except BaseException as e:
-                error = error or e
+        for worker in _pool[:workers]:
+            result, e = worker.wait()
+            results.append(result)
+            error = error or e
         if error is not None:
             raise error
         return results
+
+
+class _Worker:
+    """A thread that runs one member's call at a time. Two plain locks hand the call over and back
+    (one futex wake each way): a round trip costs about 12 us here, against 33 us through a
+    concurrent.futures executor (a queue, a condition and a future per call)."""
+
+    def __init__(self, index):
+        self._go = threading.Lock()
+        self._done = threading.Lock()
+        self._go.acquire()
+        self._done.acquire()
+        self._call = None
+        self._outcome = None
+        threading.Thread(target=self._loop, name=f"fastrnn-{index}", daemon=True).start()
+
+    def start(self, fn, args):
+        self._call = (fn, args)
+        self._go.release()
+
+    def wait(self):
+        """(result, None) or (None, the exception) of the call start() handed over."""
+        self._done.acquire()
+        outcome, self._outcome = self._outcome, None
+        return outcome
+
+    def _loop(self):
+        while True:
+            self._go.acquire()
+            fn, args = self._call
+            self._call = None
+            try:
+                outcome = (fn(*args), None)
+            except BaseException as e:
+                outcome = (None, e)
+            # Hold nothing of this call while waiting for the next: its arguments are views of the
+            # layer's buffers, which must be freed when the layer is done with them.
+            fn = args = None
+            self._outcome, outcome = outcome, None
+            self._done.release()
+
+
+@contextmanager
+def session(blas=True):
+    """Holds the team for a sequence of runs (a layer's forward or backward: six of them): other
+    threads' calls wait for the whole sequence, the team's size is looked up once, and BLAS is made
+    single-threaded once, if `blas` and not already (about 7 us each time, restored on leaving the
+    session that set it). Sessions nest; run() opens one of its own."""
+    with _lock:
+        outer = _session["depth"] == 0
+        if outer:
+            _session["size"] = size()
+        _session["depth"] += 1
+        limit = blas and not _session["blas"]
+        try:
+            with _single_threaded_blas() if limit else nullcontext():
+                _session["blas"] = _session["blas"] or limit
+                try:
+                    yield
+                finally:
+                    if limit:
+                        _session["blas"] = False
+        finally:
+            _session["depth"] -= 1
+            if outer:
+                _session["size"] = None
 
 
 @contextmanager
