@@ -27,13 +27,14 @@ from .barrier import PAD
 
 # A member gets at least MIN_UNITS hidden units, and a step at least MIN_WORK multiply-adds per
 # member; below that the barrier (~0.1 us) and the shorter vector loops cost more than they save.
-# A whole call (a sweep, or one GEMM) splits only if each member gets MIN_CALL_WORK multiply-adds:
-# handing work to a sleeping thread costs tens of microseconds here, which a one-step (T=1)
-# problem of a few hundred thousand multiply-adds does not repay (measured before this bound:
-# GRU T=1 B=8 H=256 fwd+bwd 1.17 ms on the team against 0.44 ms on one thread).
+# A whole call (a sweep, or one GEMM) splits only if each member gets MIN_CALL_WORK multiply-adds
+# (about 30 us on one core): handing work to a sleeping thread and back costs about 20 us here
+# (_Worker), which a one-step (T=1) problem of a few hundred thousand multiply-adds does not repay.
+# Measured fwd+bwd on 2 cores, bounds 2M / 1M / 512K: LSTM T=1 B=32 H=128 0.79 / 0.75 / 0.79 ms,
+# B=8 H=256 1.03 / 0.89 / 0.88 ms; RNN T=1 B=64 H=128 0.49 / 0.48 / 0.56 ms.
 MIN_UNITS = 16
 MIN_WORK = 1 << 14
-MIN_CALL_WORK = 1 << 21
+MIN_CALL_WORK = 1 << 20
 # A sweep split by sequences gives each member at least MIN_ROWS of them: one register block of
 # the recurrent product (recurrent.py) is 3 rows high.
 MIN_ROWS = 3
