@@ -108,11 +108,11 @@ def test_columns_dot(rng, dtype, B, cols):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("m, k, n", [(9, 4, 5), (3, 9, 5), (1, 13, 7), (2, 11, 2)])
+@pytest.mark.parametrize("m, k, n", [(9, 4, 5), (3, 9, 5), (1, 13, 7), (2, 11, 2), (800, 803, 3)])
 @pytest.mark.parametrize("layout", ["C", "F"])
 def test_matmul_every_split(rng, members, dtype, m, k, n, layout):
-    # X W^T and dG W: split over a's rows (m >= k), else over W's rows (b's columns if b is
-    # F-contiguous, b's rows and partial sums if C-contiguous)
+    # X W^T and dG W: split over a's rows (m >= k, or SKINNY_ROWS rows per member: 800 x 803),
+    # else over W's rows (b's columns if b is F-contiguous, b's rows and partial sums if C-contiguous)
     a = rng.standard_normal((m, k)).astype(dtype)
     b = rng.standard_normal((k, n)).astype(dtype)
     b = np.asfortranarray(b) if layout == "F" else b

@@ -27,13 +27,18 @@ def _dot(a, b, out):
 # (the weights), not by its multiply-adds: an element read from memory costs about as long as
 # ELEMENT_WORK multiply-adds (about 15 GB/s against 40 GMAC/s on one core). Its work counts that.
 ELEMENT_WORK = 10
+# From SKINNY_ROWS rows of a per member, each member's BLAS call on its own rows is efficient
+# enough that reading all of b in every member costs less than sharing it. Measured on 2 cores,
+# ms, b shared (split over k) / a's rows: (800, 1024) @ (1024, 256) 2.70 / 2.43; (1600, 2048) @
+# (2048, 512) 20.3 / 18.7; (512, 4096) @ (4096, 1024) 24.9 / 25.1; (128, 4096) @ (4096, 1024) 7.3 / 8.4.
+SKINNY_ROWS = 256
 
 
 def matmul(a, b):
     """a (m, k) @ b (k, n) -> (m, n) C-contiguous; a C-contiguous, b C- or F-contiguous.
 
-    The members take contiguous ranges of a's rows, each reading all of b. A skinny a (m < k)
-    instead has the members share b, so that b is read once: its columns if b is F-contiguous
+    The members take contiguous ranges of a's rows, each reading all of b. A skinny a (m < k,
+    and fewer than SKINNY_ROWS rows per member) instead has the members share b, so that b is read once: its columns if b is F-contiguous
     (b = W^T, columns are rows of W), each member writing its own (m, n) block and copying it
     into out; else its rows, i.e. the sum over k, each member adding into its own (m, n) sums
     (added up after). Measured on 2 cores, ms, sharing b vs a's rows: (8, 512) @ (512, 1536)
@@ -42,7 +47,7 @@ def matmul(a, b):
     m, k = a.shape
     n = b.shape[1]
     out = _empty((m, n), a.dtype)
-    if m >= k:
+    if m >= k or m >= SKINNY_ROWS * team.size():
         parts = team.row_ranges(m, m * k * n)
         team.run(_dot, [(a[r0:r1], b, out[r0:r1]) for r0, r1 in parts])
     elif b.flags.f_contiguous:
