@@ -81,7 +81,7 @@ def forward(mode, x, state0, w_ih, w_hh, b_ih, b_hh, reverse=False, need_grad=Tr
         c_n = state0[1].copy()
         _sweep(lstm_forward_sweep, w_hh, T, B, xp, w_hh, b_ih + b_hh, h0, c_n, reverse, need_grad, y, c_all,
                lens, ragged)
-        state_n = (_last_h(y, lens, reverse), c_n)
+        state_n = (_last_h(y, lens if ragged else None, reverse), c_n)
         extra = (c_all, state0[1])
     elif mode == "GRU":
         bias = b_ih.copy()
@@ -89,12 +89,12 @@ def forward(mode, x, state0, w_ih, w_hh, b_ih, b_hh, reverse=False, need_grad=Tr
         hn_all = _empty((saved_len, B, H), x.dtype)
         _sweep(gru_forward_sweep, w_hh, T, B, xp, w_hh, bias, b_hh[2 * H:].copy(), h0, reverse, need_grad, y,
                hn_all, lens, ragged)
-        state_n = (_last_h(y, lens, reverse),)
+        state_n = (_last_h(y, lens if ragged else None, reverse),)
         extra = (hn_all,)
     else:
         _sweep(rnn_forward_sweep, w_hh, T, B, xp, w_hh, b_ih + b_hh, h0, reverse, mode == "RNN_RELU", y, lens,
                ragged)
-        state_n = (_last_h(y, lens, reverse),)
+        state_n = (_last_h(y, lens if ragged else None, reverse),)
         extra = ()
     if not need_grad:
         return y, state_n, None
@@ -119,9 +119,12 @@ def _outputs(h0, T, reverse, need_grad):
 
 
 def _last_h(y, lens, reverse):
-    # h_n: each sequence's h after its own last step (t = 0 in reverse, t = lens[b] - 1 forward)
+    # h_n: each sequence's h after its own last step (t = 0 in reverse, t = lens[b] - 1 forward;
+    # lens None: every sequence is T long, and a copy is cheaper than the gather, 1 vs 8 us)
     if reverse:
         return y[0].copy()
+    if lens is None:
+        return y[-1].copy()
     return y[lens - 1, np.arange(y.shape[1])]
 
 
