@@ -33,9 +33,10 @@ def members(request):
 
 @pytest.fixture(params=["units", "batch"])
 def split(request, monkeypatch):
-    """How a sweep shares its work (kernels/cpu/layer.BATCH_SPLIT_BYTES): hidden units with a barrier
+    """How a sweep shares its work (kernels/cpu/layer.BATCH_SPLIT_*): hidden units with a barrier
     every step, or sequences, each member on its own."""
     monkeypatch.setattr(layer, "BATCH_SPLIT_BYTES", -1 if request.param == "units" else 1 << 62)
+    monkeypatch.setattr(layer, "BATCH_SPLIT_SHARED_BYTES", -1 if request.param == "units" else 1 << 62)
     return request.param
 
 

@@ -30,12 +30,20 @@ from .rnn_forward import rnn_forward_sweep
 # 0.66; B=32 H=256 0.56 vs 0.35.
 IN_PLACE_ROWS = 16
 
-# A sweep splits the batch instead of the hidden units when W_hh is at most this big: each member
-# then keeps all of W_hh in its core's L2 (512 KiB here) and runs its own sequences through every
-# step without waiting for the others. Measured on 2 cores, LSTM T=100 H=128 (W_hh 256 KiB), one
-# member on half the batch against two on all of it: B=64 forward sweep 9.7 vs 11.1 ms, backward
-# 22.3 vs 26.7 ms; at H=256 (1 MiB) the gain was within the noise (2-5%).
+# A sweep splits the batch instead of the hidden units when W_hh is at most BATCH_SPLIT_BYTES: each
+# member then keeps all of W_hh in its core's L2 (512 KiB here) and runs its own sequences through
+# every step without waiting for the others. Measured on 2 cores, LSTM T=100 H=128 (W_hh 256 KiB),
+# one member on half the batch against two on all of it: B=64 forward sweep 9.7 vs 11.1 ms,
+# backward 22.3 vs 26.7 ms.
+# Up to BATCH_SPLIT_SHARED_BYTES, it also splits the batch when every member gets BATCH_SPLIT_ROWS
+# sequences or more: each member then reads all of W_hh from L3 every step, which that many rows
+# repay. Measured fwd+bwd on 2 cores, split by units / by batch, ms: GRU T=100 H=256 (768 KiB) B=64
+# 109.3 / 103.9, B=32 56.9 / 54.6, B=8 14.8 / 16.4 (4 rows each: slower); LSTM T=100 B=64 H=512
+# (4 MiB) 515 / 504; GRU T=100 B=32 H=512 198 / 195; at H=1024 (12-16 MiB) the batch split was
+# 2-5% slower (LSTM T=20 B=32 215 / 226).
 BATCH_SPLIT_BYTES = 1 << 18
+BATCH_SPLIT_SHARED_BYTES = 1 << 22
+BATCH_SPLIT_ROWS = 16
 
 
 def _empty(shape, dtype):
@@ -53,10 +61,11 @@ def _project(x, w_ih):
 def _sweep(fn, w_hh, T, B, *args):
     """fn(*args, b0, b1, u0, u1, sync, p) on every member of the team, member p owning sequences
     b0..b1 and hidden units u0..u1: a share of the batch with all the units, each member on its own
-    (nothing to wait for), when W_hh is small (BATCH_SPLIT_BYTES); else a share of the units for the
-    whole batch, the members meeting at a barrier every step."""
+    (nothing to wait for), when W_hh is small or the batch large (BATCH_SPLIT_*); else a share of the
+    units for the whole batch, the members meeting at a barrier every step."""
     GH, H = w_hh.shape
-    if w_hh.nbytes <= BATCH_SPLIT_BYTES:
+    if w_hh.nbytes <= BATCH_SPLIT_BYTES or (w_hh.nbytes <= BATCH_SPLIT_SHARED_BYTES
+                                            and B >= BATCH_SPLIT_ROWS * team.size()):
         batches = team.batch_ranges(B, GH * H, T)
         if len(batches) > 1:
             team.run(fn, [args + (b0, b1, 0, H, team.new_sync(1), 0) for b0, b1 in batches], blas=False)
