@@ -180,6 +180,17 @@ def test_workers_are_reused():
     assert fastrnn_threads() == before
 
 
+def test_worker_after_an_interrupted_wait():
+    # A caller interrupted while waiting (KeyboardInterrupt) never takes its call's outcome; the
+    # next call on that worker must get its own outcome, not the stale one.
+    worker = team._Worker("test")
+    gate = threading.Event()
+    worker.start(lambda: (gate.wait(), "first")[1], ())
+    threading.Timer(0.05, gate.set).start()
+    worker.start(lambda: "second", ())
+    assert worker.wait() == ("second", None)
+
+
 def test_workers_keep_no_arguments_alive():
     # A worker waiting for its next call must not hold the last one's arrays (the layer's buffers).
     a = np.ones(1000)

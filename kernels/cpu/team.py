@@ -42,7 +42,7 @@ MIN_ROWS = 3
 _settings = {"threads": None, "min_units": MIN_UNITS, "min_work": MIN_WORK, "min_call_work": MIN_CALL_WORK,
              "min_rows": MIN_ROWS}
 _lock = threading.RLock()      # one team: concurrent callers take turns (a session, or one run)
-_pool = None                   # list of _Worker, grown on demand
+_pool = []                     # the _Workers, added as calls need them
 _blas = None
 _session = {"depth": 0, "size": None, "blas": False}   # guarded by _lock
 
@@ -51,7 +51,7 @@ def _after_fork_in_child():
     # A forked child has none of the parent's threads: start a new pool there, and a free lock.
     global _lock, _pool
     _lock = threading.RLock()
-    _pool = None
+    _pool = []
     _session.update(depth=0, size=None, blas=False)
 
 
@@ -138,8 +138,7 @@ def run(fn, args_per_member, sync=None, blas=True):
         if len(args_per_member) == 1:
             return [fn(*args_per_member[0])]
         workers = len(args_per_member) - 1
-        if _pool is None or len(_pool) < workers:
-            _pool = (_pool or []) + [_Worker(len(_pool or []) + w) for w in range(workers - len(_pool or []))]
+        _pool += [_Worker(i) for i in range(len(_pool), workers)]
 
         def member(*args):
             try:
@@ -176,15 +175,22 @@ class _Worker:
         self._done.acquire()
         self._call = None
         self._outcome = None
+        self._pending = False       # a call was handed over and its outcome not yet taken
         threading.Thread(target=self._loop, name=f"fastrnn-{index}", daemon=True).start()
 
     def start(self, fn, args):
+        if self._pending:
+            # The last caller stopped waiting (a KeyboardInterrupt in wait()): let that call finish
+            # first, so that the outcome the next wait() takes is this call's own.
+            self.wait()
         self._call = (fn, args)
+        self._pending = True
         self._go.release()
 
     def wait(self):
         """(result, None) or (None, the exception) of the call start() handed over."""
         self._done.acquire()
+        self._pending = False
         outcome, self._outcome = self._outcome, None
         return outcome
 
@@ -218,7 +224,8 @@ def session(blas=True):
         limit = blas and not _session["blas"]
         try:
             with _single_threaded_blas() if limit else nullcontext():
-                _session["blas"] = _session["blas"] or limit
+                if limit:
+                    _session["blas"] = True
                 try:
                     yield
                 finally:
