@@ -66,7 +66,7 @@ def gru_backward_sweep(gates, hn_all, y, h0, w_hh, dy, dh, reverse, dgi, dgh,
     scratch = np.empty_like(h0)
     for step in range(T):
         t = time_index(step, T, not reverse)
-        h_prev = rows_before(y, h0, t, reverse, lens, ragged, scratch)
+        h_prev = rows_before(y, h0, t, reverse, lens, ragged, scratch, b0, b1)
         for b in range(b0, b1):
             if active(t, lens, b):
                 gru_backward_row(gates[t, b], hn_all[t, b], h_prev[b], dy[t, b], dh[b],

@@ -58,7 +58,7 @@ def gru_forward_sweep(xp, w_hh, bias, b_hn, h0, reverse, save, y, hn_all, lens, 
     scratch = np.empty_like(h0)
     for step in range(T):
         t = time_index(step, T, reverse)
-        h_prev = rows_before(y, h0, t, reverse, lens, ragged, scratch)
+        h_prev = rows_before(y, h0, t, reverse, lens, ragged, scratch, b0, b1)
         recurrent_rows(h_prev[b0:b1], w_hh, rec[b0:b1], u0, u1)
         hn_t = hn_all[t] if save else hn_all[0]
         for b in range(b0, b1):

@@ -46,7 +46,7 @@ def rnn_forward_sweep(xp, w_hh, bias, h0, reverse, relu, y, lens, ragged, b0, b1
     scratch = np.empty_like(h0)
     for step in range(T):
         t = time_index(step, T, reverse)
-        h_prev = rows_before(y, h0, t, reverse, lens, ragged, scratch)
+        h_prev = rows_before(y, h0, t, reverse, lens, ragged, scratch, b0, b1)
         recurrent_rows(h_prev[b0:b1], w_hh, rec[b0:b1], u0, u1)
         for b in range(b0, b1):
             if active(t, lens, b):

@@ -43,14 +43,15 @@ def active(t, lens, b):
 
 
 @kernel
-def rows_before(seq, first, t, reverse, lens, ragged, scratch):
-    """state_before, row by row for ragged batches in a reverse sweep: a sequence of length L
-    starts at t = L-1 from `first` (B, H), not from seq[t+1] (its zero padding). scratch (B, H)."""
+def rows_before(seq, first, t, reverse, lens, ragged, scratch, b0, b1):
+    """state_before for sequences b0..b1 (a member's block; its other rows are not written), row by
+    row for ragged batches in a reverse sweep: a sequence of length L starts at t = L-1 from `first`
+    (B, H), not from seq[t+1] (its zero padding). scratch (B, H)."""
     prev = state_before(seq, first, t, reverse)
     if not (ragged and reverse):
         return prev
-    scratch[:] = prev
-    for b in range(lens.shape[0]):
+    scratch[b0:b1] = prev[b0:b1]
+    for b in range(b0, b1):
         if lens[b] - 1 == t:
             scratch[b] = first[b]
     return scratch
