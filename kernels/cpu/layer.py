@@ -3,8 +3,8 @@
     1. input projection  Xp = X W_ih^T, one GEMM over all T*B rows        (blas.py)
     2. recurrent sweep   sequential in t, fused gates + state update      (*_forward.py / *_backward.py)
     3. weight gradients  dW_ih = dG^T X, dW_hh = dG^T H_prev, dX = dG W_ih, db = sum dG  (blas.py)
-Every phase runs on the team of threads in team.py: the GEMMs split as blas.py decides, the
-sweeps by hidden units.
+Every phase runs on the team of threads in team.py, in one team session per forward or backward:
+the GEMMs split as blas.py decides, the sweeps by sequences or by hidden units (_sweep).
 
 Same contract as fastrnn/reference/layer.py (which it is tested against):
     forward(mode, x, state0, w_ih, w_hh, b_ih, b_hh, reverse, need_grad, lengths) -> y, state_n, saved
@@ -75,7 +75,7 @@ def _sweep(fn, w_hh, T, B, *args):
     team.run(fn, [args + (0, B, u0, u1, sync, p) for p, (u0, u1) in enumerate(units)], sync, blas=False)
 
 
-@team.session()    # one team session for the whole call: six runs, the BLAS setting made once
+@team.session()    # the whole call holds the team, and BLAS is set single-threaded once for all its runs
 def forward(mode, x, state0, w_ih, w_hh, b_ih, b_hh, reverse=False, need_grad=True, lengths=None):
     T, B, _ = x.shape
     H = w_hh.shape[1]

@@ -212,7 +212,7 @@ class _Worker:
 
 @contextmanager
 def session(blas=True):
-    """Holds the team for a sequence of runs (a layer's forward or backward: six of them): other
+    """Holds the team for a sequence of runs (a layer's forward: two; its backward: four): other
     threads' calls wait for the whole sequence, the team's size is looked up once, and BLAS is made
     single-threaded once, if `blas` and not already (about 7 us each time, restored on leaving the
     session that set it). Sessions nest; run() opens one of its own."""
