@@ -38,12 +38,12 @@ def matmul(a, b):
     """a (m, k) @ b (k, n) -> (m, n) C-contiguous; a C-contiguous, b C- or F-contiguous.
 
     The members take contiguous ranges of a's rows, each reading all of b. A skinny a (m < k,
-    and fewer than SKINNY_ROWS rows per member) instead has the members share b, so that b is read once: its columns if b is F-contiguous
-    (b = W^T, columns are rows of W), each member writing its own (m, n) block and copying it
-    into out; else its rows, i.e. the sum over k, each member adding into its own (m, n) sums
-    (added up after). Measured on 2 cores, ms, sharing b vs a's rows: (8, 512) @ (512, 1536)
-    0.68 vs 1.27 (b = W) and 0.69 vs 0.67 (W^T); (8, 1536) @ (1536, 512) 0.38 vs 1.1 (W^T);
-    (64, 1024) @ (1024, 4096) 4.6 vs 5.8."""
+    and fewer than SKINNY_ROWS rows per member) instead has the members share b, so that b is
+    read once: its columns if b is F-contiguous (b = W^T, columns are rows of W), each member
+    writing its own (m, n) block and copying it into out; else its rows, i.e. the sum over k,
+    each member adding into its own (m, n) sums (added up after). Measured on 2 cores, ms,
+    sharing b vs a's rows: (8, 512) @ (512, 1536) 0.68 vs 1.27 (b = W) and 0.69 vs 0.67 (W^T);
+    (8, 1536) @ (1536, 512) 0.38 vs 1.1 (W^T); (64, 1024) @ (1024, 4096) 4.6 vs 5.8."""
     m, k = a.shape
     n = b.shape[1]
     out = _empty((m, n), a.dtype)

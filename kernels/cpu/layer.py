@@ -90,7 +90,7 @@ def forward(mode, x, state0, w_ih, w_hh, b_ih, b_hh, reverse=False, need_grad=Tr
         c_n = state0[1].copy()
         _sweep(lstm_forward_sweep, w_hh, T, B, xp, w_hh, b_ih + b_hh, h0, c_n, reverse, need_grad, y, c_all,
                lens, ragged)
-        state_n = (_last_h(y, lens if ragged else None, reverse), c_n)
+        cell_n = (c_n,)
         extra = (c_all, state0[1])
     elif mode == "GRU":
         bias = b_ih.copy()
@@ -98,13 +98,14 @@ def forward(mode, x, state0, w_ih, w_hh, b_ih, b_hh, reverse=False, need_grad=Tr
         hn_all = _empty((saved_len, B, H), x.dtype)
         _sweep(gru_forward_sweep, w_hh, T, B, xp, w_hh, bias, b_hh[2 * H:].copy(), h0, reverse, need_grad, y,
                hn_all, lens, ragged)
-        state_n = (_last_h(y, lens if ragged else None, reverse),)
+        cell_n = ()
         extra = (hn_all,)
     else:
         _sweep(rnn_forward_sweep, w_hh, T, B, xp, w_hh, b_ih + b_hh, h0, reverse, mode == "RNN_RELU", y, lens,
                ragged)
-        state_n = (_last_h(y, lens if ragged else None, reverse),)
+        cell_n = ()
         extra = ()
+    state_n = (_last_h(y, lens if ragged else None, reverse),) + cell_n
     if not need_grad:
         return y, state_n, None
     gates = None if mode.startswith("RNN") else xp   # RNN backward needs only y

@@ -40,7 +40,7 @@ def rnn_backward_sweep(y, w_hh, dy, dh, reverse, relu, dgates, lens, ragged, in_
     lens   (B,)      sequence lengths (sweep.py); padding passes dh through unchanged
     in_place         read W_hh as it is, not a copy of W_hh^T (sweep.grad_weights)
     b0, b1, u0, u1   this member's block: sequences b0..b1, hidden units u0..u1 (sweep.py)
-    sync, p           the barrier of the members sharing these sequences, and this member
+    sync, p          the barrier of the members sharing these sequences, and this member
     """
     T, B, H = y.shape
     w_t = grad_weights(w_hh, u0, u1, in_place)

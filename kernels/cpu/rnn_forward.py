@@ -39,7 +39,7 @@ def rnn_forward_sweep(xp, w_hh, bias, h0, reverse, relu, y, lens, ragged, b0, b1
     y      (T, B, H) out: h_t
     lens   (B,)      sequence lengths (sweep.py); ragged: some are shorter than T
     b0, b1, u0, u1   this member's block: sequences b0..b1, hidden units u0..u1 (sweep.py)
-    sync, p           the barrier of the members sharing these sequences, and this member
+    sync, p          the barrier of the members sharing these sequences, and this member
     """
     T, B, H = xp.shape
     rec = np.empty((B, H), dtype=xp.dtype)

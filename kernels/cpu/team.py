@@ -221,17 +221,15 @@ def session(blas=True):
         if outer:
             _session["size"] = size()
         _session["depth"] += 1
-        limit = blas and not _session["blas"]
+        limit = blas and not _session["blas"]    # this session sets BLAS, and restores it
+        if limit:
+            _session["blas"] = True
         try:
             with _single_threaded_blas() if limit else nullcontext():
-                if limit:
-                    _session["blas"] = True
-                try:
-                    yield
-                finally:
-                    if limit:
-                        _session["blas"] = False
+                yield
         finally:
+            if limit:
+                _session["blas"] = False
             _session["depth"] -= 1
             if outer:
                 _session["size"] = None
