@@ -3,6 +3,9 @@ import os
 # CUDA kernels run on numba's simulator unless the caller asks for the GPU
 # (bench/gpu_suite.sh sets NUMBA_ENABLE_CUDASIM=0). Read once, when numba.cuda is first imported.
 os.environ.setdefault("NUMBA_ENABLE_CUDASIM", "1")
+# The CPU team tests run teams of up to 3 members (tests/test_cpu_team.py), and a team is at most
+# numba's thread count (kernels/cpu/team.py), fixed when numba starts.
+os.environ.setdefault("NUMBA_NUM_THREADS", "3")
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402

@@ -2,16 +2,14 @@
 small problems: every split of the hidden units, the per-step barrier, and the split GEMMs of
 phases 1 and 3, against the reference. Three members on two cores also exercise the barrier's
 yield path. The recurrent product itself is checked at every block configuration."""
-import threading
-import weakref
-
 import numpy as np
 import pytest
+from numba import prange
 from helpers import MODES, assert_close64, assert_within_rule, make_problem, run
 
 from fastrnn.kernels.cpu import blas, layer, team
 from fastrnn.kernels.cpu.barrier import barrier
-from fastrnn.kernels.cpu.jit import kernel
+from fastrnn.kernels.cpu.jit import kernel, team_kernel
 from fastrnn.kernels.cpu.recurrent import columns_dot, rows_dot
 
 SHAPES = {
@@ -28,6 +26,7 @@ SHAPES = {
 @pytest.fixture(params=[1, 2, 3], ids=lambda n: f"team{n}")
 def members(request):
     with team.configured(threads=request.param, min_units=1, min_work=0, min_call_work=0, min_rows=1):
+        assert team.size() == request.param, "numba has fewer threads than the team needs (NUMBA_NUM_THREADS)"
         yield request.param
 
 
@@ -129,7 +128,7 @@ def test_matmul_at_every_split(rng, members, dtype, k, m, n, how):
     # dW = dG^T X split over k (partial sums added) or over the output rows (column blocks)
     a = rng.standard_normal((k, m)).astype(dtype)
     b = rng.standard_normal((k, n)).astype(dtype)
-    assert blas._at_split(k, m, n)[0] == (how if members > 1 or how == "outer" else "one")
+    assert blas._at_split(k, m, n)[0] == (how if members > 1 or how == "outer" else "k")   # one member: k in one part
     tol = 1e-12 if dtype == np.float64 else 1e-5
     want = a.astype(np.float64).T @ b.astype(np.float64)
     np.testing.assert_allclose(blas.matmul_at(a, b), want, rtol=tol, atol=tol * k)
@@ -148,56 +147,54 @@ def test_rows_dot_propagates_nan_and_inf():
 
 
 @kernel
-def _wait_once(sync, p):
-    return barrier(sync, p, 1)
+def _member(out, blocks, p):
+    # writes its block's rows of out, except a member whose block starts at row 2: it fails
+    if blocks[p, 0] == 2:
+        raise MemoryError("the member of rows 2.. failed")
+    out[blocks[p, 0]:blocks[p, 1]] = p + 1
 
 
-def test_failing_member_does_not_hang_the_team():
-    # Member 0 waits at the barrier for member 1, which raises: the team aborts and run() re-raises.
-    sync = team.new_sync(2)
-
-    def member(p):
-        if p == 1:
-            raise RuntimeError("member 1 failed")
-        return _wait_once(sync, p)
-
-    with pytest.raises(RuntimeError, match="member 1 failed"):
-        team.run(member, [(0,), (1,)], sync)
-    assert sync[-1] == 1
-    # the worker that raised is still there for the next call
-    assert team.run(lambda p: p * 10, [(0,), (1,)]) == [0, 10]
+@team_kernel
+def _member_team(out, blocks, done):
+    for p in prange(blocks.shape[0]):
+        _member(out, blocks, p)
+        done[p] = 1
 
 
-def test_workers_are_reused():
-    # Members 1 and 2 run on the same two long-lived threads call after call; none are added.
-    def fastrnn_threads():
-        return {t for t in threading.enumerate() if t.name.startswith("fastrnn-")}
-    team.run(lambda: None, [(), (), ()])
-    before = fastrnn_threads()
-    names = [team.run(lambda: threading.current_thread().name, [(), (), ()])[1:] for _ in range(5)]
-    assert all(n == names[0] for n in names)
-    assert len(set(names[0])) == 2 and all(n.startswith("fastrnn-") for n in names[0])
-    assert fastrnn_threads() == before
+def test_a_failing_member_is_an_error():
+    # numba's parallel loop drops a member's exception: team.run must not return as if all ran.
+    out = np.zeros(6)
+    with pytest.raises(MemoryError, match="1 of 3 team members failed"):
+        team.run(_member, _member_team, (out,), [(0, 2), (2, 4), (4, 6)])
+    np.testing.assert_array_equal(out[[0, 1, 4, 5]], [1, 1, 3, 3])
+    with pytest.raises(MemoryError, match="rows 2.. failed"):      # a team of one: the member's own error
+        team.run(_member, _member_team, (out,), [(2, 6)])
 
 
-def test_worker_after_an_interrupted_wait():
-    # A caller interrupted while waiting (KeyboardInterrupt) never takes its call's outcome; the
-    # next call on that worker must get its own outcome, not the stale one.
-    worker = team._Worker("test")
-    gate = threading.Event()
-    worker.start(lambda: (gate.wait(), "first")[1], ())
-    threading.Timer(0.05, gate.set).start()
-    worker.start(lambda: "second", ())
-    assert worker.wait() == ("second", None)
+def test_team_runs_every_member_at_once():
+    # Members of a sweep split by units wait for each other at every step (barrier.py): the
+    # threading layer must give each its own thread, or this hangs.
+    sync = team.new_sync(1, 3)
+    out = np.zeros(3)
+    team.run(_barrier_member, _barrier_team, (sync, out), [(0, 1), (1, 2), (2, 3)], blas=False)
+    np.testing.assert_array_equal(out, [3, 3, 3])
 
 
-def test_workers_keep_no_arguments_alive():
-    # A worker waiting for its next call must not hold the last one's arrays (the layer's buffers).
-    a = np.ones(1000)
-    ref = weakref.ref(a)
-    team.run(lambda x: float(x.sum()), [(a,), (a[1:],), (a[2:],)])
-    del a
-    assert ref() is None
+@kernel
+def _barrier_member(sync, out, blocks, p):
+    # out[p] = how many members had arrived at the barrier when p left it
+    barrier(sync, p, 1)
+    n = 0
+    for q in range(3):
+        n += sync[0, q * 16] >= 1
+    out[p] = n
+
+
+@team_kernel
+def _barrier_team(sync, out, blocks, done):
+    for p in prange(blocks.shape[0]):
+        _barrier_member(sync, out, blocks, p)
+        done[p] = 1
 
 
 def test_blas_single_threaded_for_a_whole_session():
@@ -211,7 +208,7 @@ def test_blas_single_threaded_for_a_whole_session():
         with team.session():
             assert [c.get_num_threads() for c in controllers] == [1] * len(controllers)
             matmul(a, a)
-            team.run(lambda: None, [()], blas=False)
+            team.run(_member, _member_team, (np.zeros(1),), [(0, 1)], blas=False)
             assert [c.get_num_threads() for c in controllers] == [1] * len(controllers)
         assert [c.get_num_threads() for c in controllers] == [2] * len(controllers)
         with team.session(blas=False):

@@ -1,8 +1,11 @@
 """The team's per-step barrier, for kernels running on several threads at once (team.py).
 
-sync (P*PAD + 1,) int64, zeroed before the sweep: member p publishes how many barriers it has
-reached in sync[p*PAD] (its own cache line, written by it alone, so no atomic read-modify-write
-is needed), and sync[P*PAD] is the abort flag that team.run raises when a member fails.
+sync (groups, members*PAD) int64, zeroed before the sweep: the team's members p = 0, 1, ... form
+groups of `members` that share sequences (one group of all of them when a sweep splits the hidden
+units; groups of one when it splits the batch, so that no one waits). Member p publishes how many
+barriers it has reached in its slot of its group's row (its own cache line, written by it alone,
+so no atomic read-modify-write is needed). A sweep's members allocate nothing (layer.py hands them
+their buffers), so none can fail before a barrier and leave the others waiting.
 A release fence before publishing and an acquire fence after seeing the others make every write
 before the barrier visible to every read after it, on any architecture (on x86 both are free;
 they still stop the compiler from moving loads and stores across the barrier).
@@ -45,23 +48,26 @@ def sched_yield(typingctx):
 
 
 @kernel
+def group(sync, p):
+    """The group (the row of sync) that member p belongs to."""
+    return p // (sync.shape[1] // PAD)
+
+
+@kernel
 def barrier(sync, p, count):
     """Member p has finished its work before its `count`-th barrier (count = 1, 2, ...); wait until
-    every member has. Returns False if the team was aborted (then stop the sweep)."""
-    members = (sync.shape[0] - 1) // PAD
-    abort = sync.shape[0] - 1
+    every member of its group has."""
+    members = sync.shape[1] // PAD
+    slots = sync[group(sync, p)]
     release_fence()
-    sync[p * PAD] = count
+    slots[p % members * PAD] = count
     for q in range(members):
         spins = 0
         while True:
             acquire_fence()
-            if sync[q * PAD] >= count:
+            if slots[q * PAD] >= count:
                 break
-            if sync[abort] != 0:
-                return False
             spins += 1
             if spins > SPINS:
                 sched_yield()
     acquire_fence()
-    return True

@@ -7,20 +7,15 @@ so numpy's `@` is not used for these products (measured on 2 cores, LSTM forward
 H=256: 63 ms with numpy's `@` next to the sweep's BLAS calls, 31 ms with one library).
 """
 import numpy as np
+from numba import prange
 
 from . import team
-from .jit import kernel
+from .jit import kernel, team_kernel
 
 
 def _empty(shape, dtype):
     # Every product is allocated here; the tests swap in a NaN-filled allocator (as layer._empty).
     return np.empty(shape, dtype=dtype)
-
-
-@kernel
-def _dot(a, b, out):
-    # out (m, n) = a (m, k) @ b (k, n); a and b C- or F-contiguous, out C-contiguous
-    np.dot(a, b, out)
 
 
 # A skinny product (a has fewer rows m than columns k: T*B small, as at T=1) is bound by reading b
@@ -48,48 +43,104 @@ def matmul(a, b):
     n = b.shape[1]
     out = _empty((m, n), a.dtype)
     if m >= k or m >= SKINNY_ROWS * team.size():
-        parts = team.row_ranges(m, m * k * n)
-        team.run(_dot, [(a[r0:r1], b, out[r0:r1]) for r0, r1 in parts])
+        team.run(_dot_rows, _dot_rows_team, (a, b, out), team.row_ranges(m, m * k * n))
     elif b.flags.f_contiguous:
         parts = team.row_ranges(n, (m + ELEMENT_WORK) * k * n)
-        team.run(_dot_columns, [(a, b[:, n0:n1], out, n0) for n0, n1 in parts])
+        work = _empty((len(parts), m * _longest(parts)), a.dtype)
+        team.run(_dot_columns, _dot_columns_team, (a, b.T, out, work), parts)
     else:
         parts = team.row_ranges(k, (m + ELEMENT_WORK) * k * n)
-        _sum_over_k(_dot_rows, lambda k0, k1: (a, k0, k1, b[k0:k1]), parts, out)
+        work = _empty((len(parts), m * _longest(parts)), a.dtype)
+        sums = _empty((len(parts) - 1, m, n), a.dtype)
+        team.run(_dot_k, _dot_k_team, (a, b, out, sums, work), parts)
+        for s in sums:
+            out += s
     return out
 
 
-def _sum_over_k(fn, operands, parts, out):
-    """out = the sum over the members' ranges k0..k1 of parts of fn(*operands(k0, k1), sums): the
-    first member writes out itself, each other its own (m, n) sums, added in after."""
-    sums = [out] + [_empty(out.shape, out.dtype) for _ in parts[1:]]
-    team.run(fn, [operands(k0, k1) + (s,) for (k0, k1), s in zip(parts, sums)])
-    for s in sums[1:]:
-        out += s
+def _longest(parts):
+    return max(r1 - r0 for r0, r1 in parts)
+
+
+# The members of the split GEMMs, member p taking blocks[p] = (r0, r1), and their team kernels.
+# Members allocate nothing: their scratch (`work`, one row per member) comes from the caller.
+
+@kernel
+def _dot_rows(a, b, out, blocks, p):
+    # out[r0:r1] = a[r0:r1] @ b: rows r0..r1 of a (m, k); b (k, n) C- or F-contiguous
+    r0, r1 = blocks[p, 0], blocks[p, 1]
+    np.dot(a[r0:r1], b, out[r0:r1])
 
 
 @kernel
-def _dot_columns(a, b, out, n0):
-    # out[:, n0:n0 + nb] = a @ b, b (k, nb) a block of columns: through a contiguous block first,
-    # because BLAS through np.dot writes contiguous outputs only (small: a has few rows)
-    block = np.empty((a.shape[0], b.shape[1]), dtype=a.dtype)
-    np.dot(a, b, block)
-    out[:, n0:n0 + b.shape[1]] = block
+def _dot_columns(a, w, out, work, blocks, p):
+    # out[:, n0:n1] = a @ w[n0:n1]^T, w (n, k) the C-contiguous rows of b^T: through a contiguous
+    # block of work first, because BLAS through np.dot writes contiguous outputs only
+    n0, n1 = blocks[p, 0], blocks[p, 1]
+    block = work[p, :a.shape[0] * (n1 - n0)].reshape((a.shape[0], n1 - n0))
+    np.dot(a, w[n0:n1].T, block)
+    out[:, n0:n1] = block
 
 
 @kernel
-def _dot_rows(a, k0, k1, b, out):
-    # out = a[:, k0:k1] @ b, b (k1 - k0, n) rows k0..k1 of the whole b: a's columns copied first
-    # (contiguous operands only, as _dot_columns)
-    np.dot(np.ascontiguousarray(a[:, k0:k1]), b, out)
+def _dot_k(a, b, out, sums, work, blocks, p):
+    # a[:, k0:k1] @ b[k0:k1] into out (member 0) or its own sums[p - 1]; a's columns copied into
+    # work first (contiguous operands only, as _dot_columns)
+    k0, k1 = blocks[p, 0], blocks[p, 1]
+    part = work[p, :a.shape[0] * (k1 - k0)].reshape((a.shape[0], k1 - k0))
+    part[:] = a[:, k0:k1]
+    np.dot(part, b[k0:k1], out if p == 0 else sums[p - 1])
 
 
 @kernel
-def _dot_at(a, b, m0, m1, out):
-    # out[m0:m1] = a[:, m0:m1]^T b: the column block copied first (k x (m1 - m0)) because BLAS
-    # through np.dot takes contiguous operands only
-    block = np.ascontiguousarray(a[:, m0:m1])
+def _at_k(a, b, out, sums, blocks, p):
+    # a[k0:k1]^T @ b[k0:k1] into out (member 0) or its own sums[p - 1]
+    k0, k1 = blocks[p, 0], blocks[p, 1]
+    np.dot(a[k0:k1].T, b[k0:k1], out if p == 0 else sums[p - 1])
+
+
+@kernel
+def _at_m(a, b, out, work, blocks, p):
+    # out[m0:m1] = a[:, m0:m1]^T b: the column block copied into work first (k x (m1 - m0))
+    m0, m1 = blocks[p, 0], blocks[p, 1]
+    block = work[p, :a.shape[0] * (m1 - m0)].reshape((a.shape[0], m1 - m0))
+    block[:] = a[:, m0:m1]
     np.dot(block.T, b, out[m0:m1])
+
+
+@team_kernel
+def _dot_rows_team(a, b, out, blocks, done):
+    for p in prange(blocks.shape[0]):
+        _dot_rows(a, b, out, blocks, p)
+        done[p] = 1
+
+
+@team_kernel
+def _dot_columns_team(a, w, out, work, blocks, done):
+    for p in prange(blocks.shape[0]):
+        _dot_columns(a, w, out, work, blocks, p)
+        done[p] = 1
+
+
+@team_kernel
+def _dot_k_team(a, b, out, sums, work, blocks, done):
+    for p in prange(blocks.shape[0]):
+        _dot_k(a, b, out, sums, work, blocks, p)
+        done[p] = 1
+
+
+@team_kernel
+def _at_k_team(a, b, out, sums, blocks, done):
+    for p in prange(blocks.shape[0]):
+        _at_k(a, b, out, sums, blocks, p)
+        done[p] = 1
+
+
+@team_kernel
+def _at_m_team(a, b, out, work, blocks, done):
+    for p in prange(blocks.shape[0]):
+        _at_m(a, b, out, work, blocks, p)
+        done[p] = 1
 
 
 # A sum over at most OUTER_K rows (T*B, as at T=1 B=1) is a few outer products: writing the (m, n)
@@ -99,10 +150,11 @@ OUTER_K = 3
 
 
 @kernel
-def outer_sum(a, b, m0, m1, out):
-    """out[i] = sum over rows r of a[r, i] * b[r] for m0 <= i < m1: a^T b for a (k, m) and b (k, n)
-    with few rows k, each row of out written once (and kept in L1 while it sums)."""
+def outer_sum(a, b, out, blocks, p):
+    """out[i] = sum over rows r of a[r, i] * b[r] for m0 <= i < m1 (blocks[p]): a^T b for a (k, m)
+    and b (k, n) with few rows k, each row of out written once (and kept in L1 while it sums)."""
     k, n = b.shape
+    m0, m1 = blocks[p, 0], blocks[p, 1]
     for i in range(m0, m1):
         row = out[i]
         x = a[0, i]
@@ -114,9 +166,16 @@ def outer_sum(a, b, m0, m1, out):
                 row[j] += x * b[r, j]
 
 
+@team_kernel
+def outer_sum_team(a, b, out, blocks, done):
+    for p in prange(blocks.shape[0]):
+        outer_sum(a, b, out, blocks, p)
+        done[p] = 1
+
+
 def _at_split(k, m, n):
     """How matmul_at shares (k, m)^T (k, n) among the members: ("outer", ranges of the output rows)
-    for k <= OUTER_K; else ("k", ranges of k), ("m", ranges of the output rows), or one part.
+    for k <= OUTER_K; else ("k", ranges of k), ("m", ranges of the output rows), or ("k", one part).
     Each way moves extra data: a split over k gives each member but the first an (m, n) sum to
     add; a split over m copies all of a, k x m, as column blocks. The smaller wins, i.e. k splits
     when k > (parts - 1) n. Measured on 2 cores, GFLOP/s over k / over m: k=6400 m=512 n=128
@@ -124,9 +183,7 @@ def _at_split(k, m, n):
     if k <= OUTER_K:
         return "outer", team.row_ranges(m, (k + ELEMENT_WORK) * m * n)
     parts = team.row_ranges(m, k * m * n)
-    if len(parts) == 1:
-        return "one", parts
-    if k > (len(parts) - 1) * n:
+    if len(parts) == 1 or k > (len(parts) - 1) * n:
         return "k", team.ranges(k, len(parts))
     return "m", parts
 
@@ -135,7 +192,7 @@ def matmul_at_extra_elements(k, m, n):
     """Elements matmul_at allocates besides its output for (k, m)^T (k, n): the partial sums of a
     split over k, or the column blocks of a split over m. fastrnn.workspace_bytes counts them."""
     how, parts = _at_split(k, m, n)
-    return {"outer": 0, "one": 0, "k": (len(parts) - 1) * m * n, "m": k * m}[how]
+    return {"outer": 0, "k": (len(parts) - 1) * m * n, "m": k * m}[how]
 
 
 def matmul_at(a, b):
@@ -147,11 +204,13 @@ def matmul_at(a, b):
     out = _empty((m, n), a.dtype)
     how, parts = _at_split(k, m, n)
     if how == "outer":
-        team.run(outer_sum, [(a, b, m0, m1, out) for m0, m1 in parts], blas=False)
-    elif how == "one":
-        team.run(_dot, [(a.T, b, out)])
+        team.run(outer_sum, outer_sum_team, (a, b, out), parts, blas=False)
     elif how == "m":
-        team.run(_dot_at, [(a, b, m0, m1, out) for m0, m1 in parts])
+        work = _empty((len(parts), k * _longest(parts)), a.dtype)
+        team.run(_at_m, _at_m_team, (a, b, out, work), parts)
     else:
-        _sum_over_k(_dot, lambda k0, k1: (a[k0:k1].T, b[k0:k1]), parts, out)
+        sums = _empty((len(parts) - 1, m, n), a.dtype)
+        team.run(_at_k, _at_k_team, (a, b, out, sums), parts)
+        for s in sums:
+            out += s
     return out

@@ -6,11 +6,12 @@ in the n block: dGi w.r.t. x W_ih^T + b_ih, and dGh w.r.t. h W_hh^T + b_hh (the 
 scales the latter). Run by a team (sweep.py): the fused loop covers a member's units; the
 members meet; then each computes its units of dGh_t W_hh, the recurrent part of dh_{t-1}.
 """
-import numpy as np
+from numba import prange
 
-from .jit import kernel
-from .barrier import barrier
-from .sweep import active, recurrent_grad, rows_before, time_index, grad_weights, units3, zero_units
+
+from .jit import kernel, team_kernel
+from .barrier import barrier, group
+from .sweep import active, member_block, recurrent_grad, rows_before, time_index, grad_weights, units3, zero_units
 
 
 @kernel
@@ -43,8 +44,8 @@ def gru_backward_row(a, hn, h_prev, dy, dh, di, dr_, direct, u0, u1):
 
 
 @kernel
-def gru_backward_sweep(gates, hn_all, y, h0, w_hh, dy, dh, reverse, dgi, dgh,
-                       lens, ragged, in_place, b0, b1, u0, u1, sync, p):
+def gru_backward_sweep(gates, hn_all, y, h0, w_hh, dy, dh, reverse, dgi, dgh, lens, ragged, w_t, rec, direct,
+                       scratch, sync, blocks, p):
     """
     gates  (T, B, 3H) activations r, z, n saved by the forward sweep
     hn_all (T, B, H)  h_{t-1} W_hn^T + b_hn
@@ -54,16 +55,15 @@ def gru_backward_sweep(gates, hn_all, y, h0, w_hh, dy, dh, reverse, dgi, dgh,
     dh     (B, H)     in: gradient of the final state; out: of the initial state
     dgi, dgh (T, B, 3H) out: pre-activation gradients, input side and recurrent side
     lens   (B,)       sequence lengths (sweep.py); padding passes dh through unchanged
-    in_place          read W_hh as it is, not a copy of W_hh^T (sweep.grad_weights)
-    b0, b1, u0, u1    this member's block: sequences b0..b1, hidden units u0..u1 (sweep.py)
-    sync, p           the barrier of the members sharing these sequences, and this member
+    w_t, rec, direct, scratch, sync, blocks, p   scratch and team arguments (sweep.py)
     """
     T, B, G = gates.shape
     H = G // 3
-    w_t = grad_weights(w_hh, u0, u1, in_place)
-    direct = np.empty_like(dh)  # the z * h_{t-1} path, added after the product
-    rec = np.empty_like(dh)
-    scratch = np.empty_like(h0)
+    b0, b1, u0, u1 = member_block(blocks, p)
+    scratch = scratch[p]
+    w_t = w_t[group(sync, p)]
+    grad_weights(w_hh, w_t, u0, u1)
+    barrier(sync, p, 1)     # every member's rows of w_t written
     for step in range(T):
         t = time_index(step, T, not reverse)
         h_prev = rows_before(y, h0, t, reverse, lens, ragged, scratch, b0, b1)
@@ -74,9 +74,18 @@ def gru_backward_sweep(gates, hn_all, y, h0, w_hh, dy, dh, reverse, dgi, dgh,
             else:
                 zero_units(dgi[t, b], H, u0, u1)
                 zero_units(dgh[t, b], H, u0, u1)
-        if not barrier(sync, p, step + 1):
-            return
+        barrier(sync, p, step + 2)
         recurrent_grad(dgh[t, b0:b1], w_hh, w_t, dh[b0:b1], t, lens[b0:b1], ragged, rec[b0:b1], u0, u1)
         for b in range(b0, b1):
             if active(t, lens, b):
                 dh[b, u0:u1] += direct[b, u0:u1]
+
+
+@team_kernel
+def gru_backward_team(gates, hn_all, y, h0, w_hh, dy, dh, reverse, dgi, dgh, lens, ragged, w_t, rec, direct,
+                      scratch, sync, blocks, done):
+    """gru_backward_sweep on every member of the team at once (team.run)."""
+    for p in prange(blocks.shape[0]):
+        gru_backward_sweep(gates, hn_all, y, h0, w_hh, dy, dh, reverse, dgi, dgh, lens, ragged, w_t, rec,
+                           direct, scratch, sync, blocks, p)
+        done[p] = 1

@@ -6,12 +6,12 @@ h_{t-1} W_hh^T (sweep.recurrent_rows), then one fused loop over (b, j) for its u
 members meet. The activations overwrite the input projection in place (our own buffer); the
 recurrent n-projection, which backward needs for dr, goes to hn_all.
 """
-import numpy as np
+from numba import prange
 
 from .activations import sigmoid, tanh
-from .jit import kernel
+from .jit import kernel, team_kernel
 from .barrier import barrier
-from .sweep import active, recurrent_rows, rows_before, time_index, units3, zero_units
+from .sweep import active, member_block, recurrent_rows, rows_before, time_index, units3, zero_units
 
 
 @kernel
@@ -38,8 +38,8 @@ def gru_forward_row(a, q, bias, b_hn, h_prev, h, hn, u0, u1):
 
 
 @kernel
-def gru_forward_sweep(xp, w_hh, bias, b_hn, h0, reverse, save, y, hn_all, lens, ragged,
-                      b0, b1, u0, u1, sync, p):
+def gru_forward_sweep(xp, w_hh, bias, b_hn, h0, reverse, save, y, hn_all, lens, ragged, rec, scratch, sync,
+                      blocks, p):
     """
     xp     (T, B, 3H) x W_ih^T; on return holds the activations r, z, n (if save)
     w_hh   (3H, H)    as stored (torch layout); read in place
@@ -49,13 +49,12 @@ def gru_forward_sweep(xp, w_hh, bias, b_hn, h0, reverse, save, y, hn_all, lens, 
     y      (T, B, H)  out: h_t
     hn_all (T, B, H)  out: h_{t-1} W_hn^T + b_hn (only if save; else may be (1, B, H))
     lens   (B,)       sequence lengths (sweep.py); ragged: some are shorter than T
-    b0, b1, u0, u1    this member's block: sequences b0..b1, hidden units u0..u1 (sweep.py)
-    sync, p           the barrier of the members sharing these sequences, and this member
+    rec, scratch, sync, blocks, p   scratch and team arguments (sweep.py)
     """
     T, B, G = xp.shape
     H = w_hh.shape[1]
-    rec = np.empty((B, G), dtype=xp.dtype)
-    scratch = np.empty_like(h0)
+    b0, b1, u0, u1 = member_block(blocks, p)
+    scratch = scratch[p]
     for step in range(T):
         t = time_index(step, T, reverse)
         h_prev = rows_before(y, h0, t, reverse, lens, ragged, scratch, b0, b1)
@@ -66,5 +65,14 @@ def gru_forward_sweep(xp, w_hh, bias, b_hn, h0, reverse, save, y, hn_all, lens, 
                 gru_forward_row(xp[t, b], rec[b], bias, b_hn, h_prev[b], y[t, b], hn_t[b], u0, u1)
             else:
                 zero_units(y[t, b], H, u0, u1)      # padding: zero output
-        if not barrier(sync, p, step + 1):
-            return
+        barrier(sync, p, step + 1)
+
+
+@team_kernel
+def gru_forward_team(xp, w_hh, bias, b_hn, h0, reverse, save, y, hn_all, lens, ragged, rec, scratch, sync,
+                     blocks, done):
+    """gru_forward_sweep on every member of the team at once (team.run)."""
+    for p in prange(blocks.shape[0]):
+        gru_forward_sweep(xp, w_hh, bias, b_hn, h0, reverse, save, y, hn_all, lens, ragged, rec, scratch,
+                          sync, blocks, p)
+        done[p] = 1

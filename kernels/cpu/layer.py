@@ -16,12 +16,12 @@ import numpy as np
 
 from . import team
 from .blas import matmul, matmul_at
-from .gru_backward import gru_backward_sweep
-from .gru_forward import gru_forward_sweep
-from .lstm_backward import lstm_backward_sweep
-from .lstm_forward import lstm_forward_sweep
-from .rnn_backward import rnn_backward_sweep
-from .rnn_forward import rnn_forward_sweep
+from .gru_backward import gru_backward_sweep, gru_backward_team
+from .gru_forward import gru_forward_sweep, gru_forward_team
+from .lstm_backward import lstm_backward_sweep, lstm_backward_team
+from .lstm_forward import lstm_forward_sweep, lstm_forward_team
+from .rnn_backward import rnn_backward_sweep, rnn_backward_team
+from .rnn_forward import rnn_forward_sweep, rnn_forward_team
 
 
 # A backward sweep over at most this many rows (T * B) reads W_hh in place (recurrent.columns_dot)
@@ -58,21 +58,37 @@ def _project(x, w_ih):
     return matmul(x.reshape(T * B, I), w_ih.T).reshape(T, B, -1)
 
 
-def _sweep(fn, w_hh, T, B, *args):
-    """fn(*args, b0, b1, u0, u1, sync, p) on every member of the team, member p owning sequences
-    b0..b1 and hidden units u0..u1: a share of the batch with all the units, each member on its own
-    (nothing to wait for), when W_hh is small or the batch large (BATCH_SPLIT_*); else a share of the
-    units for the whole batch, the members meeting at a barrier every step."""
+def _sweep(member, launcher, w_hh, T, B, args, buffers):
+    """member(*args, *buffers(parts, groups), sync, blocks, p) on every member p of the team
+    (team.run), member p owning blocks[p] = (b0, b1, u0, u1): sequences b0..b1 and hidden units
+    u0..u1. Either a share of the batch with all the units, each member on its own (nothing to wait
+    for: groups of one), when W_hh is small or the batch large (BATCH_SPLIT_*); or a share of the
+    units for the whole batch, the members meeting at a barrier every step (one group). buffers
+    gives the members' scratch (they allocate nothing, barrier.py)."""
     GH, H = w_hh.shape
+    blocks = []
     if w_hh.nbytes <= BATCH_SPLIT_BYTES or (w_hh.nbytes <= BATCH_SPLIT_SHARED_BYTES
                                             and B >= BATCH_SPLIT_ROWS * team.size()):
-        batches = team.batch_ranges(B, GH * H, T)
-        if len(batches) > 1:
-            team.run(fn, [args + (b0, b1, 0, H, team.new_sync(1), 0) for b0, b1 in batches], blas=False)
-            return
-    units = team.unit_ranges(H, B * GH * H, T)
-    sync = team.new_sync(len(units))
-    team.run(fn, [args + (0, B, u0, u1, sync, p) for p, (u0, u1) in enumerate(units)], sync, blas=False)
+        blocks = [(b0, b1, 0, H) for b0, b1 in team.batch_ranges(B, GH * H, T)]
+        sync = team.new_sync(len(blocks), 1)
+    if len(blocks) < 2:
+        blocks = [(0, B, u0, u1) for u0, u1 in team.unit_ranges(H, B * GH * H, T)]
+        sync = team.new_sync(1, len(blocks))
+    team.run(member, launcher, args + buffers(len(blocks), sync.shape[0]) + (sync,), blocks, blas=False)
+
+
+def _forward_scratch(B, G, H, dtype):
+    # rec (B, G*H), shared; scratch (parts, B, H), one per member
+    return lambda parts, groups: (_empty((B, G * H), dtype), _empty((parts, B, H), dtype))
+
+
+def _backward_scratch(B, GH, H, dtype, in_place, gru=False):
+    # w_t (groups, H or 0, G*H); rec (B, H), shared; GRU: direct (B, H), shared, and scratch
+    # (parts, B, H), one per member
+    def buffers(parts, groups):
+        out = (_empty((groups, 0 if in_place else H, GH), dtype), _empty((B, H), dtype))
+        return out + ((_empty((B, H), dtype), _empty((parts, B, H), dtype)) if gru else ())
+    return buffers
 
 
 @team.session()    # the whole call holds the team, and BLAS is set single-threaded once for all its runs
@@ -88,21 +104,24 @@ def forward(mode, x, state0, w_ih, w_hh, b_ih, b_hh, reverse=False, need_grad=Tr
     if mode == "LSTM":
         c_all = _empty((saved_len, B, H), x.dtype)
         c_n = state0[1].copy()
-        _sweep(lstm_forward_sweep, w_hh, T, B, xp, w_hh, b_ih + b_hh, h0, c_n, reverse, need_grad, y, c_all,
-               lens, ragged)
+        _sweep(lstm_forward_sweep, lstm_forward_team, w_hh, T, B,
+               (xp, w_hh, b_ih + b_hh, h0, c_n, reverse, need_grad, y, c_all, lens, ragged),
+               _forward_scratch(B, 4, H, x.dtype))
         cell_n = (c_n,)
         extra = (c_all, state0[1])
     elif mode == "GRU":
         bias = b_ih.copy()
         bias[:2 * H] += b_hh[:2 * H]
         hn_all = _empty((saved_len, B, H), x.dtype)
-        _sweep(gru_forward_sweep, w_hh, T, B, xp, w_hh, bias, b_hh[2 * H:].copy(), h0, reverse, need_grad, y,
-               hn_all, lens, ragged)
+        _sweep(gru_forward_sweep, gru_forward_team, w_hh, T, B,
+               (xp, w_hh, bias, b_hh[2 * H:].copy(), h0, reverse, need_grad, y, hn_all, lens, ragged),
+               _forward_scratch(B, 3, H, x.dtype))
         cell_n = ()
         extra = (hn_all,)
     else:
-        _sweep(rnn_forward_sweep, w_hh, T, B, xp, w_hh, b_ih + b_hh, h0, reverse, mode == "RNN_RELU", y, lens,
-               ragged)
+        _sweep(rnn_forward_sweep, rnn_forward_team, w_hh, T, B,
+               (xp, w_hh, b_ih + b_hh, h0, reverse, mode == "RNN_RELU", y, lens, ragged),
+               _forward_scratch(B, 1, H, x.dtype))
         cell_n = ()
         extra = ()
     state_n = (_last_h(y, lens if ragged else None, reverse),) + cell_n
@@ -142,13 +161,15 @@ def _last_h(y, lens, reverse):
 def backward(saved, dy, dstate_n):
     mode, x, h0, w_ih, w_hh, reverse, gates, y, h_prev, extra, lens, ragged = saved
     T, B, I = x.shape
+    H = w_hh.shape[1]
     in_place = T * B <= IN_PLACE_ROWS
+    scratch = _backward_scratch(B, w_hh.shape[0], H, x.dtype, in_place)
     if mode == "LSTM":
         c_all, c0 = extra
         dg = _empty(gates.shape, gates.dtype)
         dh0, dc0 = dstate_n[0].copy(), dstate_n[1].copy()
-        _sweep(lstm_backward_sweep, w_hh, T, B, gates, c_all, c0, w_hh, dy, dh0, dc0, reverse, dg, lens,
-               ragged, in_place)
+        _sweep(lstm_backward_sweep, lstm_backward_team, w_hh, T, B,
+               (gates, c_all, c0, w_hh, dy, dh0, dc0, reverse, dg, lens, ragged), scratch)
         dstate0 = (dh0, dc0)
         dg_in = dg_rec = dg
     elif mode == "GRU":
@@ -156,14 +177,15 @@ def backward(saved, dy, dstate_n):
         dg_in = _empty(gates.shape, gates.dtype)
         dg_rec = _empty(gates.shape, gates.dtype)
         dh0 = dstate_n[0].copy()
-        _sweep(gru_backward_sweep, w_hh, T, B, gates, hn_all, y, h0, w_hh, dy, dh0, reverse, dg_in, dg_rec,
-               lens, ragged, in_place)
+        _sweep(gru_backward_sweep, gru_backward_team, w_hh, T, B,
+               (gates, hn_all, y, h0, w_hh, dy, dh0, reverse, dg_in, dg_rec, lens, ragged),
+               _backward_scratch(B, w_hh.shape[0], H, x.dtype, in_place, gru=True))
         dstate0 = (dh0,)
     else:
         dg_in = dg_rec = _empty((T, B, w_hh.shape[0]), x.dtype)
         dh0 = dstate_n[0].copy()
-        _sweep(rnn_backward_sweep, w_hh, T, B, y, w_hh, dy, dh0, reverse, mode == "RNN_RELU", dg_in, lens,
-               ragged, in_place)
+        _sweep(rnn_backward_sweep, rnn_backward_team, w_hh, T, B,
+               (y, w_hh, dy, dh0, reverse, mode == "RNN_RELU", dg_in, lens, ragged), scratch)
         dstate0 = (dh0,)
     return (_input_grad(dg_in, w_ih, x.shape), dstate0,
             _weight_grads(dg_in, dg_rec, x, h_prev, h0, reverse, lens if ragged else None))

@@ -6,12 +6,12 @@ dh_t, dc_t and the saved activations into the pre-activation gradient dG_t; the 
 each computes its units of dG_t W_hh, the recurrent part of dh_{t-1} (sweep.recurrent_grad).
 The weight gradients are left to phase 3, as big GEMMs over all steps at once.
 """
-import numpy as np
+from numba import prange
 
 from .activations import tanh
-from .jit import kernel
-from .barrier import barrier
-from .sweep import active, recurrent_grad, state_before, time_index, grad_weights, units4, zero_units
+from .jit import kernel, team_kernel
+from .barrier import barrier, group
+from .sweep import active, member_block, recurrent_grad, state_before, time_index, grad_weights, units4, zero_units
 
 
 @kernel
@@ -40,8 +40,8 @@ def lstm_backward_row(a, c_t, c_prev, dy, dh, dc, d, u0, u1):
 
 
 @kernel
-def lstm_backward_sweep(gates, c_all, c0, w_hh, dy, dh, dc, reverse, dgates,
-                        lens, ragged, in_place, b0, b1, u0, u1, sync, p):
+def lstm_backward_sweep(gates, c_all, c0, w_hh, dy, dh, dc, reverse, dgates, lens, ragged, w_t, rec, sync,
+                        blocks, p):
     """
     gates  (T, B, 4H) activations i, f, g, o saved by the forward sweep
     c_all  (T, B, H)  cell states c_t
@@ -53,14 +53,14 @@ def lstm_backward_sweep(gates, c_all, c0, w_hh, dy, dh, dc, reverse, dgates,
     lens   (B,)       sequence lengths (sweep.py); padding passes dh and dc through unchanged.
                       c_all holds c0 at a reverse sweep's not-yet-started rows, so c_prev needs
                       no per-row care
-    in_place          read W_hh as it is, not a copy of W_hh^T (sweep.grad_weights)
-    b0, b1, u0, u1    this member's block: sequences b0..b1, hidden units u0..u1 (sweep.py)
-    sync, p           the barrier of the members sharing these sequences, and this member
+    w_t, rec, sync, blocks, p   scratch and team arguments (sweep.py)
     """
     T, B, G = gates.shape
     H = G // 4
-    w_t = grad_weights(w_hh, u0, u1, in_place)
-    rec = np.empty_like(dh)
+    b0, b1, u0, u1 = member_block(blocks, p)
+    w_t = w_t[group(sync, p)]
+    grad_weights(w_hh, w_t, u0, u1)
+    barrier(sync, p, 1)     # every member's rows of w_t written
     for step in range(T):
         t = time_index(step, T, not reverse)
         c_prev = state_before(c_all, c0, t, reverse)
@@ -70,6 +70,15 @@ def lstm_backward_sweep(gates, c_all, c0, w_hh, dy, dh, dc, reverse, dgates,
                                   u0, u1)
             else:
                 zero_units(dgates[t, b], H, u0, u1)
-        if not barrier(sync, p, step + 1):
-            return
+        barrier(sync, p, step + 2)
         recurrent_grad(dgates[t, b0:b1], w_hh, w_t, dh[b0:b1], t, lens[b0:b1], ragged, rec[b0:b1], u0, u1)
+
+
+@team_kernel
+def lstm_backward_team(gates, c_all, c0, w_hh, dy, dh, dc, reverse, dgates, lens, ragged, w_t, rec, sync,
+                       blocks, done):
+    """lstm_backward_sweep on every member of the team at once (team.run)."""
+    for p in prange(blocks.shape[0]):
+        lstm_backward_sweep(gates, c_all, c0, w_hh, dy, dh, dc, reverse, dgates, lens, ragged, w_t, rec, sync,
+                            blocks, p)
+        done[p] = 1

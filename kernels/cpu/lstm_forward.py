@@ -7,12 +7,12 @@ activations, updates c and h, and stores what backward needs; then the members m
 activations overwrite the input projection in place: that buffer is ours (made in phase 1) and is
 dead after this step.
 """
-import numpy as np
+from numba import prange
 
 from .activations import sigmoid, tanh
-from .jit import kernel
+from .jit import kernel, team_kernel
 from .barrier import barrier
-from .sweep import active, recurrent_rows, rows_before, time_index, units4, zero_units
+from .sweep import active, member_block, recurrent_rows, rows_before, time_index, units4, zero_units
 
 
 @kernel
@@ -41,7 +41,8 @@ def lstm_forward_row(a, r, bias, c, h, u0, u1):
 
 
 @kernel
-def lstm_forward_sweep(xp, w_hh, bias, h0, c, reverse, save, y, c_all, lens, ragged, b0, b1, u0, u1, sync, p):
+def lstm_forward_sweep(xp, w_hh, bias, h0, c, reverse, save, y, c_all, lens, ragged, rec, scratch, sync,
+                       blocks, p):
     """
     xp     (T, B, 4H) x W_ih^T; on return holds the activations i, f, g, o (if save)
     w_hh   (4H, H)    as stored (torch layout); read in place
@@ -51,13 +52,12 @@ def lstm_forward_sweep(xp, w_hh, bias, h0, c, reverse, save, y, c_all, lens, rag
     y      (T, B, H)  out: h_t
     c_all  (T, B, H)  out: c_t, written only if save (else may be (1, B, H))
     lens   (B,)       sequence lengths (sweep.py); ragged: some are shorter than T
-    b0, b1, u0, u1    this member's block: sequences b0..b1, hidden units u0..u1 (sweep.py)
-    sync, p           the barrier of the members sharing these sequences, and this member
+    rec, scratch, sync, blocks, p   scratch and team arguments (sweep.py)
     """
     T, B, G = xp.shape
     H = w_hh.shape[1]
-    rec = np.empty((B, G), dtype=xp.dtype)
-    scratch = np.empty_like(h0)
+    b0, b1, u0, u1 = member_block(blocks, p)
+    scratch = scratch[p]
     for step in range(T):
         t = time_index(step, T, reverse)
         h_prev = rows_before(y, h0, t, reverse, lens, ragged, scratch, b0, b1)
@@ -69,5 +69,14 @@ def lstm_forward_sweep(xp, w_hh, bias, h0, c, reverse, save, y, c_all, lens, rag
                 zero_units(y[t, b], H, u0, u1)      # padding: zero output; c[b] keeps the sequence's state
         if save:
             c_all[t, b0:b1, u0:u1] = c[b0:b1, u0:u1]
-        if not barrier(sync, p, step + 1):
-            return
+        barrier(sync, p, step + 1)
+
+
+@team_kernel
+def lstm_forward_team(xp, w_hh, bias, h0, c, reverse, save, y, c_all, lens, ragged, rec, scratch, sync,
+                      blocks, done):
+    """lstm_forward_sweep on every member of the team at once (team.run)."""
+    for p in prange(blocks.shape[0]):
+        lstm_forward_sweep(xp, w_hh, bias, h0, c, reverse, save, y, c_all, lens, ragged, rec, scratch, sync,
+                           blocks, p)
+        done[p] = 1

@@ -13,8 +13,6 @@ replaced: B=32 K=512 R=1024 88 vs 77; B=64 K=1024 R=2048 79 vs 58; B=64 K=4096 R
 B=64 K=128 R=512 72 vs 62; B=1 (4 x 1 blocks, a GEMV) 23-28 either way. Larger blocks (4 x 4,
 5 x 3) spill registers and ran at 40-50.
 """
-import numpy as np
-
 from .jit import kernel, reduction_block, reduction_kernel
 
 
@@ -143,21 +141,20 @@ def columns_dot(a, w, c0, c1, out):
     """out[b, j] = a[b] . w[:, j] for every row b of a and c0 <= j < c1, reading w's rows in place:
     the backward product dG_t W_hh of a sweep over few rows (T * B, layer.IN_PLACE_ROWS), where
     copying W_hh^T first (for rows_dot) would cost more than the products. Each row of w is read
-    once, and its columns c0..c1 are added, scaled, to every row of the sums (in L1/L2 for the
-    step sizes of a sweep).
+    once, and its columns c0..c1 are added, scaled, to every row of out (in L1/L2 for the step
+    sizes of a sweep). Allocates nothing: it runs inside a team (barrier.py).
 
     a   (B, G)  C-contiguous rows (dG_t)
     w   (G, K)  C-contiguous rows (W_hh)
     out (B, K)
     """
     B, G = a.shape
-    n = c1 - c0
-    acc = np.zeros((B, n), dtype=a.dtype)   # indexed from 0, so the inner loop vectorises
+    for b in range(B):
+        out[b, c0:c1] = 0
     for g in range(G):
         wg = w[g, c0:c1]
         for b in range(B):
             x = a[b, g]
-            for j in range(n):
-                acc[b, j] += x * wg[j]
-    for b in range(B):
-        out[b, c0:c1] = acc[b]
+            row = out[b, c0:c1]     # a view indexed from 0, so the loop vectorises
+            for j in range(c1 - c0):
+                row[j] += x * wg[j]

@@ -4,11 +4,12 @@ Shapes: T steps, B batch, H hidden size. The derivative of the nonlinearity is r
 output: tanh' = 1 - h^2, relu' = [h > 0]. Run by a team (sweep.py): per step, one fused loop
 over a member's units; the members meet; each computes its units of dG_t W_hh.
 """
-import numpy as np
+from numba import prange
 
-from .jit import kernel
-from .barrier import barrier
-from .sweep import active, recurrent_grad, time_index, grad_weights, zero_units
+
+from .jit import kernel, team_kernel
+from .barrier import barrier, group
+from .sweep import active, member_block, recurrent_grad, time_index, grad_weights, zero_units
 
 
 @kernel
@@ -28,8 +29,7 @@ def rnn_backward_row(h, dy, dh, relu, d, u0, u1):
 
 
 @kernel
-def rnn_backward_sweep(y, w_hh, dy, dh, reverse, relu, dgates, lens, ragged, in_place,
-                       b0, b1, u0, u1, sync, p):
+def rnn_backward_sweep(y, w_hh, dy, dh, reverse, relu, dgates, lens, ragged, w_t, rec, sync, blocks, p):
     """
     y      (T, B, H) h_t
     w_hh   (H, H)    C-contiguous
@@ -38,13 +38,13 @@ def rnn_backward_sweep(y, w_hh, dy, dh, reverse, relu, dgates, lens, ragged, in_
     relu   bool      relu if true, else tanh
     dgates (T, B, H) out: gradient of the pre-activations
     lens   (B,)      sequence lengths (sweep.py); padding passes dh through unchanged
-    in_place         read W_hh as it is, not a copy of W_hh^T (sweep.grad_weights)
-    b0, b1, u0, u1   this member's block: sequences b0..b1, hidden units u0..u1 (sweep.py)
-    sync, p          the barrier of the members sharing these sequences, and this member
+    w_t, rec, sync, blocks, p   scratch and team arguments (sweep.py)
     """
     T, B, H = y.shape
-    w_t = grad_weights(w_hh, u0, u1, in_place)
-    rec = np.empty_like(dh)
+    b0, b1, u0, u1 = member_block(blocks, p)
+    w_t = w_t[group(sync, p)]
+    grad_weights(w_hh, w_t, u0, u1)
+    barrier(sync, p, 1)     # every member's rows of w_t written
     for step in range(T):
         t = time_index(step, T, not reverse)
         for b in range(b0, b1):
@@ -52,6 +52,13 @@ def rnn_backward_sweep(y, w_hh, dy, dh, reverse, relu, dgates, lens, ragged, in_
                 rnn_backward_row(y[t, b], dy[t, b], dh[b], relu, dgates[t, b], u0, u1)
             else:
                 zero_units(dgates[t, b], H, u0, u1)
-        if not barrier(sync, p, step + 1):
-            return
+        barrier(sync, p, step + 2)
         recurrent_grad(dgates[t, b0:b1], w_hh, w_t, dh[b0:b1], t, lens[b0:b1], ragged, rec[b0:b1], u0, u1)
+
+
+@team_kernel
+def rnn_backward_team(y, w_hh, dy, dh, reverse, relu, dgates, lens, ragged, w_t, rec, sync, blocks, done):
+    """rnn_backward_sweep on every member of the team at once (team.run)."""
+    for p in prange(blocks.shape[0]):
+        rnn_backward_sweep(y, w_hh, dy, dh, reverse, relu, dgates, lens, ragged, w_t, rec, sync, blocks, p)
+        done[p] = 1

@@ -5,12 +5,12 @@ its rows of h_{t-1} W_hh^T (sweep.recurrent_rows), then one fused loop over its 
 input projection and bias and applying the nonlinearity; then the members meet. Backward needs
 only h_t, so nothing else is saved.
 """
-import numpy as np
+from numba import prange
 
 from .activations import tanh
-from .jit import kernel
+from .jit import kernel, team_kernel
 from .barrier import barrier
-from .sweep import active, recurrent_rows, rows_before, time_index, zero_units
+from .sweep import active, member_block, recurrent_rows, rows_before, time_index, zero_units
 
 
 @kernel
@@ -29,7 +29,7 @@ def rnn_forward_row(a, q, bias, relu, h, u0, u1):
 
 
 @kernel
-def rnn_forward_sweep(xp, w_hh, bias, h0, reverse, relu, y, lens, ragged, b0, b1, u0, u1, sync, p):
+def rnn_forward_sweep(xp, w_hh, bias, h0, reverse, relu, y, lens, ragged, rec, scratch, sync, blocks, p):
     """
     xp     (T, B, H) x W_ih^T
     w_hh   (H, H)    as stored (torch layout); read in place
@@ -38,12 +38,11 @@ def rnn_forward_sweep(xp, w_hh, bias, h0, reverse, relu, y, lens, ragged, b0, b1
     relu   bool      relu if true, else tanh
     y      (T, B, H) out: h_t
     lens   (B,)      sequence lengths (sweep.py); ragged: some are shorter than T
-    b0, b1, u0, u1   this member's block: sequences b0..b1, hidden units u0..u1 (sweep.py)
-    sync, p          the barrier of the members sharing these sequences, and this member
+    rec, scratch, sync, blocks, p   scratch and team arguments (sweep.py)
     """
     T, B, H = xp.shape
-    rec = np.empty((B, H), dtype=xp.dtype)
-    scratch = np.empty_like(h0)
+    b0, b1, u0, u1 = member_block(blocks, p)
+    scratch = scratch[p]
     for step in range(T):
         t = time_index(step, T, reverse)
         h_prev = rows_before(y, h0, t, reverse, lens, ragged, scratch, b0, b1)
@@ -53,5 +52,12 @@ def rnn_forward_sweep(xp, w_hh, bias, h0, reverse, relu, y, lens, ragged, b0, b1
                 rnn_forward_row(xp[t, b], rec[b], bias, relu, y[t, b], u0, u1)
             else:
                 zero_units(y[t, b], H, u0, u1)      # padding: zero output
-        if not barrier(sync, p, step + 1):
-            return
+        barrier(sync, p, step + 1)
+
+
+@team_kernel
+def rnn_forward_team(xp, w_hh, bias, h0, reverse, relu, y, lens, ragged, rec, scratch, sync, blocks, done):
+    """rnn_forward_sweep on every member of the team at once (team.run)."""
+    for p in prange(blocks.shape[0]):
+        rnn_forward_sweep(xp, w_hh, bias, h0, reverse, relu, y, lens, ragged, rec, scratch, sync, blocks, p)
+        done[p] = 1

@@ -14,11 +14,25 @@ Split by units, each member has the whole batch and the rows of W_hh that produc
 step reads all of h_{t-1} (or dG_t), so the members meet at a barrier each step (barrier.py).
 Split by sequences, each member has all the units and runs on its own: its barrier has one member.
 Everything else a member writes is its own.
-"""
-import numpy as np
 
+Every sweep ends its arguments with its scratch, which the caller allocates (layer.py: a member
+allocates nothing, barrier.py), then the team's:
+    rec     (B, G*H) forward, (B, H) backward: the step's product, shared (each member writes its
+            own rows and units)
+    scratch (P, B, H) one (B, H) per member (rows_before); GRU backward also `direct` (B, H), shared
+    w_t     (groups, H, G*H) backward: W_hh^T, one per group of members (barrier.py), each member
+            filling its units' rows (grad_weights); or no rows: W_hh read in place
+    sync    the barrier (barrier.py)
+    blocks, p   member p's block, blocks[p] = (b0, b1, u0, u1) (member_block)
+"""
 from .jit import kernel
 from .recurrent import columns_dot, rows_dot
+
+
+@kernel
+def member_block(blocks, p):
+    """(b0, b1, u0, u1): the sequences b0..b1 and hidden units u0..u1 of member p."""
+    return blocks[p, 0], blocks[p, 1], blocks[p, 2], blocks[p, 3]
 
 
 @kernel
@@ -46,7 +60,7 @@ def active(t, lens, b):
 def rows_before(seq, first, t, reverse, lens, ragged, scratch, b0, b1):
     """state_before for sequences b0..b1 (a member's block; its other rows are not written), row by
     row for ragged batches in a reverse sweep: a sequence of length L starts at t = L-1 from `first`
-    (B, H), not from seq[t+1] (its zero padding). scratch (B, H)."""
+    (B, H), not from seq[t+1] (its zero padding). scratch (B, H), the member's own."""
     prev = state_before(seq, first, t, reverse)
     if not (ragged and reverse):
         return prev
@@ -89,42 +103,32 @@ def recurrent_rows(h_prev, w_hh, rec, u0, u1):
 
 
 @kernel
-def grad_weights(w_hh, u0, u1, in_place):
-    """What recurrent_grad reads for this member's units u0..u1: W_hh^T rows (transposed_rows),
-    or, `in_place` (layer.py decides), nothing: an empty array, and recurrent_grad reads w_hh as it is."""
-    if in_place:
-        return np.empty((0, w_hh.shape[0]), dtype=w_hh.dtype)
-    return transposed_rows(w_hh, u0, u1)
-
-
-@kernel
-def transposed_rows(w_hh, u0, u1):
-    """W_hh^T rows u0..u1, i.e. (u1 - u0, G*H) copied out of w_hh (G*H, H) once per sweep, so
-    that the backward product dG_t W_hh reads contiguous rows (recurrent.py). Copied in tiles of
-    8 rows of w_hh: w_hh's rows are often a power of two bytes apart, so more than 8 of them map
-    to one set of the 8-way L1 cache (measured at H=1024: 8 x 256 tiles 2.0 ms, 32 x 32 7.2 ms)."""
+def grad_weights(w_hh, w_t, u0, u1):
+    """Fill this member's rows u0..u1 of w_t (H, G*H) with W_hh^T, so that the backward product
+    dG_t W_hh reads contiguous rows (recurrent.py); w_t with no rows (layer.py decides, in_place)
+    means recurrent_grad reads w_hh as it is. Copied in tiles of 8 rows of w_hh: w_hh's rows are
+    often a power of two bytes apart, so more than 8 of them map to one set of the 8-way L1 cache
+    (measured at H=1024: 8 x 256 tiles 2.0 ms, 32 x 32 7.2 ms)."""
+    if w_t.shape[0] == 0:
+        return
     GH = w_hh.shape[0]
-    n = u1 - u0
-    src = w_hh[:, u0:u1]
-    out = np.empty((n, GH), dtype=w_hh.dtype)
     for g0 in range(0, GH, 8):
         g1 = min(g0 + 8, GH)
-        for j0 in range(0, n, 256):
-            j1 = min(j0 + 256, n)
-            out[j0:j1, g0:g1] = src[g0:g1, j0:j1].T
-    return out
+        for j0 in range(u0, u1, 256):
+            j1 = min(j0 + 256, u1)
+            w_t[j0:j1, g0:g1] = w_hh[g0:g1, j0:j1].T
 
 
 @kernel
 def recurrent_grad(dg, w_hh, w_t, dh, t, lens, ragged, rec, u0, u1):
     """dh[:, u0:u1] = dg (B, G*H) W_hh[:, u0:u1]: the recurrent part of dh_{t-1} for this member's
-    units; w_t (u1 - u0, G*H) its rows of W_hh^T, or none (grad_weights). A row that is padding at t
-    keeps its dh (its state passed through the step). rec (B, H) is scratch."""
+    units; w_t (H, G*H) W_hh^T, or no rows (grad_weights). A row that is padding at t keeps its dh
+    (its state passed through the step). rec (B, H) is scratch."""
     out = rec if ragged else dh
     if w_t.shape[0] == 0:
         columns_dot(dg, w_hh, u0, u1, out)
     else:
-        rows_dot(dg, w_t, 0, u1 - u0, out, u0)
+        rows_dot(dg, w_t, u0, u1, out, u0)
     if ragged:
         for b in range(dh.shape[0]):
             if active(t, lens, b):

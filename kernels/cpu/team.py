@@ -11,27 +11,46 @@ caller's BLAS settings are theirs). On 2 cores, two single-threaded BLAS calls o
 
 A sweep splits the batch, or the hidden units (and with them the rows of W_hh) among the members,
 who then meet at one barrier per step (barrier.py). Phases 1 and 3 split their GEMMs (blas.py).
-The members other than the calling thread are long-lived threads (_Worker).
+
+The members are the threads of numba's parallel loops: each kernel that a team runs has a team
+kernel beside it (jit.team_kernel), one `prange` over the members. Why numba's threads and not
+Python threads of our own: on the OpenMP threading layer, a parallel loop hands work to threads
+that are still spinning from the last one, so starting 2 members costs about 2 us; handing a call
+to a Python thread (a lock, then the GIL) wakes a sleeping thread, measured 20-70 us here, and a
+layer call makes six such hand-overs. The members of a sweep split by units wait for each other
+at a barrier, so they must all run at once: OpenMP and numba's workqueue layer give every member
+its own thread; TBB may run two members one after the other on one thread (a deadlock). So this
+module puts TBB last in numba's layer order (unless the user chose a layer), and runs a team of
+one on TBB. GNU OpenMP cannot be used again in a child forked after it ran: there, too, the team
+has one member.
+
 The split depends only on the problem's shape and the team size, so results are bit-identical
 from run to run on one machine; FASTRNN_NUM_THREADS sets the team size (default: the cores this
-process may run on).
+process may run on, and at most numba's thread count, NUMBA_NUM_THREADS).
 """
 import os
 import sys
 import threading
 from contextlib import contextmanager, nullcontext
 
+import numba
 import numpy as np
+from numba.core import config
 
 from .barrier import PAD
+
+if config.THREADING_LAYER == "default":
+    # Not chosen by the user: prefer the layers that run every member at once (module docstring).
+    config.THREADING_LAYER_PRIORITY = ["omp", "workqueue", "tbb"]
 
 # A member gets at least MIN_UNITS hidden units, and a step at least MIN_WORK multiply-adds per
 # member; below that the barrier (~0.1 us) and the shorter vector loops cost more than they save.
 # A whole call (a sweep, or one GEMM) splits only if each member gets MIN_CALL_WORK multiply-adds
-# (about 30 us on one core): handing work to a sleeping thread and back costs about 20 us here
-# (_Worker), which a one-step (T=1) problem of a few hundred thousand multiply-adds does not repay.
-# Measured fwd+bwd on 2 cores, bounds 2M / 1M / 512K: LSTM T=1 B=32 H=128 0.79 / 0.75 / 0.79 ms,
-# B=8 H=256 1.03 / 0.89 / 0.88 ms; RNN T=1 B=64 H=128 0.49 / 0.48 / 0.56 ms.
+# (about 30 us on one core). Starting the members is cheap now (run(): a few us), but a member
+# also pays for its share of a small product: BLAS's fixed cost, and the weights it reads alone.
+# Measured fwd+bwd on 2 cores, ms, bounds 1M / 256K / 128K / 64K: LSTM T=1 B=1 H=256 0.26 / 0.26 /
+# 0.31 / 0.31, B=1 H=512 0.60 / 0.64 / 0.65 / 0.67; GRU T=1 B=8 H=128 0.25 / 0.28 / 0.31 / 0.31;
+# no shape of T=1, B <= 32, H <= 1024 was faster below 1M.
 MIN_UNITS = 16
 MIN_WORK = 1 << 14
 MIN_CALL_WORK = 1 << 20
@@ -42,17 +61,26 @@ MIN_ROWS = 3
 _settings = {"threads": None, "min_units": MIN_UNITS, "min_work": MIN_WORK, "min_call_work": MIN_CALL_WORK,
              "min_rows": MIN_ROWS}
 _lock = threading.RLock()      # one team: concurrent callers take turns (a session, or one run)
-_pool = []                     # the _Workers, added as calls need them
 _blas = None
-_session = {"depth": 0, "size": None, "blas": False}   # guarded by _lock
+_session = {"depth": 0, "size": None, "blas": False, "threads": None}   # guarded by _lock
+_layer = {"most": None}        # members numba's threading layer can run at once (_most_members)
 
 
 def _after_fork_in_child():
-    # A forked child has none of the parent's threads: start a new pool there, and a free lock.
-    global _lock, _pool
+    # A free lock; and GNU OpenMP, if the parent ran it, must not be used again (module docstring).
+    global _lock
     _lock = threading.RLock()
-    _pool = []
-    _session.update(depth=0, size=None, blas=False)
+    _session.update(depth=0, size=None, blas=False, threads=None)
+    if _layer["most"] is not None and numba.threading_layer() == "omp":
+        _layer["most"] = 1
+
+
+def _most_members():
+    """How many members numba's threads can run at once: its thread count, or 1 on TBB."""
+    if _layer["most"] is None:
+        numba.get_num_threads()      # starts numba's threads, choosing the layer
+        _layer["most"] = 1 if numba.threading_layer() == "tbb" else config.NUMBA_NUM_THREADS
+    return _layer["most"]
 
 
 if hasattr(os, "register_at_fork"):
@@ -62,10 +90,14 @@ if hasattr(os, "register_at_fork"):
 def size():
     """Members of the team: FASTRNN_NUM_THREADS, or the cores this process may run on (read once
     per session: looking them up costs about 2 us, and a layer call splits a dozen times)."""
-    if _settings["threads"] is not None:
-        return _settings["threads"]
     if _session["size"] is not None:
         return _session["size"]
+    return min(_wanted(), _most_members())
+
+
+def _wanted():
+    if _settings["threads"] is not None:
+        return _settings["threads"]
     env = os.environ.get("FASTRNN_NUM_THREADS")
     if env:
         n = int(env)
@@ -123,91 +155,34 @@ def _parts(most, work):
     return max(1, min(size(), most, _most(work, _settings["min_call_work"])))
 
 
-def new_sync(parts):
-    """The barrier array of a sweep run by `parts` members (barrier.py)."""
-    return np.zeros(parts * PAD + 1, dtype=np.int64)
+def new_sync(groups, members):
+    """The barrier array of a sweep run by groups of `members` members that wait for each other
+    (barrier.py)."""
+    return np.zeros((groups, members * PAD), dtype=np.int64)
 
 
-def run(fn, args_per_member, sync=None, blas=True):
-    """fn(*args) for every member's args, the first on this thread, all at once; BLAS single-threaded
-    unless fn calls no BLAS (`blas=False`: the sweeps; setting it and back costs about 7 us).
-    If a member raises, the others are told through sync's abort flag (so none waits forever at a
-    barrier) and the first exception is raised here."""
-    global _pool
+def run(member, launcher, args, blocks, blas=True):
+    """member(*args, blocks, p) for every member p at once, p = 0 .. len(blocks) - 1: blocks (P, k)
+    int64, row p the share of member p (its ranges). The launcher is member's team kernel (jit.py):
+    a parallel loop over p with one call each, which marks done[p] after the call. BLAS is made
+    single-threaded unless the member calls no BLAS (`blas=False`: the sweeps).
+
+    A member that raises inside the parallel loop does not stop it (numba drops the exception), so
+    done[] tells: a member that did not finish is raised here as an error. Sweep members allocate
+    nothing, so none of them can fail that way (and leave the others at a barrier)."""
+    blocks = np.asarray(blocks, dtype=np.int64)
+    parts = blocks.shape[0]
     with session(blas):
-        if len(args_per_member) == 1:
-            return [fn(*args_per_member[0])]
-        workers = len(args_per_member) - 1
-        _pool += [_Worker(i) for i in range(len(_pool), workers)]
-
-        def member(*args):
-            try:
-                return fn(*args)
-            except BaseException:
-                if sync is not None:
-                    sync[-1] = 1
-                raise
-        for worker, args in zip(_pool, args_per_member[1:]):
-            worker.start(member, args)
-        results, error = [], None
-        try:
-            results.append(member(*args_per_member[0]))
-        except BaseException as e:
-            error = e
-        for worker in _pool[:workers]:
-            result, e = worker.wait()
-            results.append(result)
-            error = error or e
-        if error is not None:
-            raise error
-        return results
-
-
-class _Worker:
-    """A thread that runs one member's call at a time. Two plain locks hand the call over and back
-    (one futex wake each way): a round trip costs about 12 us here, against 33 us through a
-    concurrent.futures executor (a queue, a condition and a future per call)."""
-
-    def __init__(self, index):
-        self._go = threading.Lock()
-        self._done = threading.Lock()
-        self._go.acquire()
-        self._done.acquire()
-        self._call = None
-        self._outcome = None
-        self._pending = False       # a call was handed over and its outcome not yet taken
-        threading.Thread(target=self._loop, name=f"fastrnn-{index}", daemon=True).start()
-
-    def start(self, fn, args):
-        if self._pending:
-            # The last caller stopped waiting (a KeyboardInterrupt in wait()): let that call finish
-            # first, so that the outcome the next wait() takes is this call's own.
-            self.wait()
-        self._call = (fn, args)
-        self._pending = True
-        self._go.release()
-
-    def wait(self):
-        """(result, None) or (None, the exception) of the call start() handed over."""
-        self._done.acquire()
-        self._pending = False
-        outcome, self._outcome = self._outcome, None
-        return outcome
-
-    def _loop(self):
-        while True:
-            self._go.acquire()
-            fn, args = self._call
-            self._call = None
-            try:
-                outcome = (fn(*args), None)
-            except BaseException as e:
-                outcome = (None, e)
-            # Hold nothing of this call while waiting for the next: its arguments are views of the
-            # layer's buffers, which must be freed when the layer is done with them.
-            fn = args = None
-            self._outcome, outcome = outcome, None
-            self._done.release()
+        if parts == 1:
+            member(*args, blocks, 0)
+            return
+        if numba.get_num_threads() != parts:    # thread-local: this thread's launches only
+            numba.set_num_threads(parts)
+        done = np.zeros(parts, dtype=np.int8)
+        launcher(*args, blocks, done)
+        if not done.all():
+            raise MemoryError(f"{member.__name__}: {parts - int(done.sum())} of {parts} team members failed "
+                              "(an allocation inside the kernel)")
 
 
 @contextmanager
@@ -220,6 +195,7 @@ def session(blas=True):
         outer = _session["depth"] == 0
         if outer:
             _session["size"] = size()
+            _session["threads"] = numba.get_num_threads()   # run() changes it; restored below
         _session["depth"] += 1
         limit = blas and not _session["blas"]    # this session sets BLAS, and restores it
         if limit:
@@ -233,6 +209,8 @@ def session(blas=True):
             _session["depth"] -= 1
             if outer:
                 _session["size"] = None
+                if numba.get_num_threads() != _session["threads"]:
+                    numba.set_num_threads(_session["threads"])
 
 
 @contextmanager
