@@ -88,8 +88,9 @@ if hasattr(os, "register_at_fork"):
 
 
 def size():
-    """Members of the team: FASTRNN_NUM_THREADS, or the cores this process may run on (read once
-    per session: looking them up costs about 2 us, and a layer call splits a dozen times)."""
+    """Members of the team: FASTRNN_NUM_THREADS, or the cores this process may run on, and at most
+    what numba's threads can run at once (_most_members). Read once per session: looking them up
+    costs about 2 us, and a layer call splits a dozen times."""
     if _session["size"] is not None:
         return _session["size"]
     return min(_wanted(), _most_members())
@@ -169,7 +170,8 @@ def run(member, launcher, args, blocks, blas=True):
 
     A member that raises inside the parallel loop does not stop it (numba drops the exception), so
     done[] tells: a member that did not finish is raised here as an error. Sweep members allocate
-    nothing, so none of them can fail that way (and leave the others at a barrier)."""
+    nothing, so none of them can fail that way (and leave the others at a barrier); a GEMM member
+    could only fail to allocate its block (blas.py)."""
     blocks = np.asarray(blocks, dtype=np.int64)
     parts = blocks.shape[0]
     with session(blas):
@@ -181,8 +183,9 @@ def run(member, launcher, args, blocks, blas=True):
         done = np.zeros(parts, dtype=np.int8)
         launcher(*args, blocks, done)
         if not done.all():
-            raise MemoryError(f"{member.__name__}: {parts - int(done.sum())} of {parts} team members failed "
-                              "(an allocation inside the kernel)")
+            raise RuntimeError(f"{member.__name__}: {parts - int(done.sum())} of {parts} team members failed; "
+                               "numba does not pass on an error raised inside a parallel loop: "
+                               "FASTRNN_NUM_THREADS=1 runs the kernel on this thread, where it raises")
 
 
 @contextmanager
