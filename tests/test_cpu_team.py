@@ -8,7 +8,7 @@ from numba import prange
 from helpers import MODES, assert_close64, assert_within_rule, make_problem, run
 
 from fastrnn.kernels.cpu import blas, layer, team
-from fastrnn.kernels.cpu.barrier import barrier
+from fastrnn.kernels.cpu.barrier import PAD, barrier
 from fastrnn.kernels.cpu.jit import kernel, team_kernel
 from fastrnn.kernels.cpu.recurrent import columns_dot, rows_dot
 
@@ -186,7 +186,7 @@ def _barrier_member(sync, out, blocks, p):
     barrier(sync, p, 1)
     n = 0
     for q in range(3):
-        n += sync[0, q * 16] >= 1
+        n += sync[0, q * PAD] >= 1
     out[p] = n
 
 
