@@ -51,10 +51,7 @@ def matmul(a, b):
     else:
         parts = team.row_ranges(k, (m + ELEMENT_WORK) * k * n)
         work = _empty((len(parts), m * _longest(parts)), a.dtype)
-        sums = _empty((len(parts) - 1, m, n), a.dtype)
-        team.run(_dot_k, _dot_k_team, (a, b, out, sums, work), parts)
-        for s in sums:
-            out += s
+        _sum_over_k(_dot_k, _dot_k_team, (a, b), parts, out, work)
     return out
 
 
@@ -62,8 +59,23 @@ def _longest(parts):
     return max(r1 - r0 for r0, r1 in parts)
 
 
+def _sum_over_k(member, launcher, operands, parts, out, *scratch):
+    """out = the sum of member(*operands, out, sums, *scratch, blocks, p) over the members' ranges
+    k0..k1 of parts: member 0 writes out itself, member p its own sums[p - 1], added in after."""
+    sums = _empty((len(parts) - 1,) + out.shape, out.dtype)
+    team.run(member, launcher, operands + (out, sums) + scratch, parts)
+    for s in sums:
+        out += s
+
+
 # The members of the split GEMMs, member p taking blocks[p] = (r0, r1), and their team kernels.
 # Members allocate nothing: their scratch (`work`, one row per member) comes from the caller.
+
+@kernel
+def _block(work, p, rows, cols):
+    # member p's (rows, cols) C-contiguous scratch block, carved out of its row of work
+    return work[p, :rows * cols].reshape((rows, cols))
+
 
 @kernel
 def _dot_rows(a, b, out, blocks, p):
@@ -77,7 +89,7 @@ def _dot_columns(a, w, out, work, blocks, p):
     # out[:, n0:n1] = a @ w[n0:n1]^T, w (n, k) the C-contiguous rows of b^T: through a contiguous
     # block of work first, because BLAS through np.dot writes contiguous outputs only
     n0, n1 = blocks[p, 0], blocks[p, 1]
-    block = work[p, :a.shape[0] * (n1 - n0)].reshape((a.shape[0], n1 - n0))
+    block = _block(work, p, a.shape[0], n1 - n0)
     np.dot(a, w[n0:n1].T, block)
     out[:, n0:n1] = block
 
@@ -87,7 +99,7 @@ def _dot_k(a, b, out, sums, work, blocks, p):
     # a[:, k0:k1] @ b[k0:k1] into out (member 0) or its own sums[p - 1]; a's columns copied into
     # work first (contiguous operands only, as _dot_columns)
     k0, k1 = blocks[p, 0], blocks[p, 1]
-    part = work[p, :a.shape[0] * (k1 - k0)].reshape((a.shape[0], k1 - k0))
+    part = _block(work, p, a.shape[0], k1 - k0)
     part[:] = a[:, k0:k1]
     np.dot(part, b[k0:k1], out if p == 0 else sums[p - 1])
 
@@ -103,7 +115,7 @@ def _at_k(a, b, out, sums, blocks, p):
 def _at_m(a, b, out, work, blocks, p):
     # out[m0:m1] = a[:, m0:m1]^T b: the column block copied into work first (k x (m1 - m0))
     m0, m1 = blocks[p, 0], blocks[p, 1]
-    block = work[p, :a.shape[0] * (m1 - m0)].reshape((a.shape[0], m1 - m0))
+    block = _block(work, p, a.shape[0], m1 - m0)
     block[:] = a[:, m0:m1]
     np.dot(block.T, b, out[m0:m1])
 
@@ -209,8 +221,5 @@ def matmul_at(a, b):
         work = _empty((len(parts), k * _longest(parts)), a.dtype)
         team.run(_at_m, _at_m_team, (a, b, out, work), parts)
     else:
-        sums = _empty((len(parts) - 1, m, n), a.dtype)
-        team.run(_at_k, _at_k_team, (a, b, out, sums), parts)
-        for s in sums:
-            out += s
+        _sum_over_k(_at_k, _at_k_team, (a, b), parts, out)
     return out

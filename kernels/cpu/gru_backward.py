@@ -8,9 +8,8 @@ members meet; then each computes its units of dGh_t W_hh, the recurrent part of 
 """
 from numba import prange
 
-
 from .jit import kernel, team_kernel
-from .barrier import barrier, group
+from .barrier import barrier
 from .sweep import active, member_block, recurrent_grad, rows_before, time_index, grad_weights, units3, zero_units
 
 
@@ -61,9 +60,7 @@ def gru_backward_sweep(gates, hn_all, y, h0, w_hh, dy, dh, reverse, dgi, dgh, le
     H = G // 3
     b0, b1, u0, u1 = member_block(blocks, p)
     scratch = scratch[p]
-    w_t = w_t[group(sync, p)]
-    grad_weights(w_hh, w_t, u0, u1)
-    barrier(sync, p, 1)     # every member's rows of w_t written
+    w_t = grad_weights(w_hh, w_t, sync, p, u0, u1)     # meets the others at barrier 1
     for step in range(T):
         t = time_index(step, T, not reverse)
         h_prev = rows_before(y, h0, t, reverse, lens, ragged, scratch, b0, b1)

@@ -163,7 +163,7 @@ def backward(saved, dy, dstate_n):
     T, B, I = x.shape
     H = w_hh.shape[1]
     in_place = T * B <= IN_PLACE_ROWS
-    scratch = _backward_scratch(B, w_hh.shape[0], H, x.dtype, in_place)
+    scratch = _backward_scratch(B, w_hh.shape[0], H, x.dtype, in_place, gru=mode == "GRU")
     if mode == "LSTM":
         c_all, c0 = extra
         dg = _empty(gates.shape, gates.dtype)
@@ -178,8 +178,7 @@ def backward(saved, dy, dstate_n):
         dg_rec = _empty(gates.shape, gates.dtype)
         dh0 = dstate_n[0].copy()
         _sweep(gru_backward_sweep, gru_backward_team, w_hh, T, B,
-               (gates, hn_all, y, h0, w_hh, dy, dh0, reverse, dg_in, dg_rec, lens, ragged),
-               _backward_scratch(B, w_hh.shape[0], H, x.dtype, in_place, gru=True))
+               (gates, hn_all, y, h0, w_hh, dy, dh0, reverse, dg_in, dg_rec, lens, ragged), scratch)
         dstate0 = (dh0,)
     else:
         dg_in = dg_rec = _empty((T, B, w_hh.shape[0]), x.dtype)

@@ -10,7 +10,7 @@ from numba import prange
 
 from .activations import tanh
 from .jit import kernel, team_kernel
-from .barrier import barrier, group
+from .barrier import barrier
 from .sweep import active, member_block, recurrent_grad, state_before, time_index, grad_weights, units4, zero_units
 
 
@@ -58,9 +58,7 @@ def lstm_backward_sweep(gates, c_all, c0, w_hh, dy, dh, dc, reverse, dgates, len
     T, B, G = gates.shape
     H = G // 4
     b0, b1, u0, u1 = member_block(blocks, p)
-    w_t = w_t[group(sync, p)]
-    grad_weights(w_hh, w_t, u0, u1)
-    barrier(sync, p, 1)     # every member's rows of w_t written
+    w_t = grad_weights(w_hh, w_t, sync, p, u0, u1)     # meets the others at barrier 1
     for step in range(T):
         t = time_index(step, T, not reverse)
         c_prev = state_before(c_all, c0, t, reverse)

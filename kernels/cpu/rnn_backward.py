@@ -6,9 +6,8 @@ over a member's units; the members meet; each computes its units of dG_t W_hh.
 """
 from numba import prange
 
-
 from .jit import kernel, team_kernel
-from .barrier import barrier, group
+from .barrier import barrier
 from .sweep import active, member_block, recurrent_grad, time_index, grad_weights, zero_units
 
 
@@ -42,9 +41,7 @@ def rnn_backward_sweep(y, w_hh, dy, dh, reverse, relu, dgates, lens, ragged, w_t
     """
     T, B, H = y.shape
     b0, b1, u0, u1 = member_block(blocks, p)
-    w_t = w_t[group(sync, p)]
-    grad_weights(w_hh, w_t, u0, u1)
-    barrier(sync, p, 1)     # every member's rows of w_t written
+    w_t = grad_weights(w_hh, w_t, sync, p, u0, u1)     # meets the others at barrier 1
     for step in range(T):
         t = time_index(step, T, not reverse)
         for b in range(b0, b1):

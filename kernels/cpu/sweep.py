@@ -21,10 +21,11 @@ allocates nothing, barrier.py), then the team's:
             own rows and units)
     scratch (P, B, H) one (B, H) per member (rows_before); GRU backward also `direct` (B, H), shared
     w_t     (groups, H, G*H) backward: W_hh^T, one per group of members (barrier.py), each member
-            filling its units' rows (grad_weights); or no rows: W_hh read in place
+            filling its units' rows (grad_weights, barrier 1); or no rows: W_hh read in place
     sync    the barrier (barrier.py)
     blocks, p   member p's block, blocks[p] = (b0, b1, u0, u1) (member_block)
 """
+from .barrier import barrier, group
 from .jit import kernel
 from .recurrent import columns_dot, rows_dot
 
@@ -103,20 +104,23 @@ def recurrent_rows(h_prev, w_hh, rec, u0, u1):
 
 
 @kernel
-def grad_weights(w_hh, w_t, u0, u1):
-    """Fill this member's rows u0..u1 of w_t (H, G*H) with W_hh^T, so that the backward product
-    dG_t W_hh reads contiguous rows (recurrent.py); w_t with no rows (layer.py decides, in_place)
-    means recurrent_grad reads w_hh as it is. Copied in tiles of 8 rows of w_hh: w_hh's rows are
-    often a power of two bytes apart, so more than 8 of them map to one set of the 8-way L1 cache
-    (measured at H=1024: 8 x 256 tiles 2.0 ms, 32 x 32 7.2 ms)."""
-    if w_t.shape[0] == 0:
-        return
-    GH = w_hh.shape[0]
-    for g0 in range(0, GH, 8):
-        g1 = min(g0 + 8, GH)
-        for j0 in range(u0, u1, 256):
-            j1 = min(j0 + 256, u1)
-            w_t[j0:j1, g0:g1] = w_hh[g0:g1, j0:j1].T
+def grad_weights(w_hh, w_t, sync, p, u0, u1):
+    """What recurrent_grad reads for member p: its group's w_t (groups, H, G*H) (barrier.group),
+    filled with W_hh^T so that the backward product dG_t W_hh reads contiguous rows (recurrent.py).
+    The member fills its rows u0..u1, then waits at the sweep's barrier 1 for the others. w_t with
+    no rows (layer.py decides, in_place) means recurrent_grad reads w_hh as it is. Copied in tiles
+    of 8 rows of w_hh: w_hh's rows are often a power of two bytes apart, so more than 8 of them map
+    to one set of the 8-way L1 cache (measured at H=1024: 8 x 256 tiles 2.0 ms, 32 x 32 7.2 ms)."""
+    w_t = w_t[group(sync, p)]
+    if w_t.shape[0] > 0:
+        GH = w_hh.shape[0]
+        for g0 in range(0, GH, 8):
+            g1 = min(g0 + 8, GH)
+            for j0 in range(u0, u1, 256):
+                j1 = min(j0 + 256, u1)
+                w_t[j0:j1, g0:g1] = w_hh[g0:g1, j0:j1].T
+    barrier(sync, p, 1)
+    return w_t
 
 
 @kernel
