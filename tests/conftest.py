@@ -39,10 +39,10 @@ def poison_kernel_outputs(monkeypatch):
     monkeypatch.setattr(cuda_layer, "_empty", lambda shape, dtype: cuda.to_device(nan_empty(shape, dtype)))
 
 
-@pytest.fixture(params=["copy", "in_place"])
-def grad_form(request, monkeypatch):
-    """The CPU backward sweeps' two ways to read W_hh (kernels/cpu/layer.IN_PLACE_ROWS): through a
-    copy of W_hh^T, or in place. Tests of small problems take both, whatever their size picks."""
-    from helpers import use_grad_form
-    use_grad_form(monkeypatch, request.param)
+@pytest.fixture(params=["packed", "in_place"])
+def weight_form(request, monkeypatch):
+    """The CPU sweeps' two ways to read W_hh (kernels/cpu/layer.*_PACK_ROWS): packed into panels,
+    or in place. Tests of small problems take both, whatever their size picks."""
+    from helpers import use_weight_form
+    use_weight_form(monkeypatch, request.param)
     return request.param

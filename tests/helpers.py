@@ -85,8 +85,10 @@ def assert_inference_matches_training(p, backend):
         np.testing.assert_array_equal(a, b)
 
 
-def use_grad_form(monkeypatch, form):
-    """Make the CPU backward sweeps read W_hh through a copy of W_hh^T ("copy") or in place
-    ("in_place"), whatever the problem's size would pick (kernels/cpu/layer.IN_PLACE_ROWS)."""
+def use_weight_form(monkeypatch, form):
+    """Make the CPU sweeps, forward and backward, read W_hh packed into panels ("packed") or in
+    place ("in_place"), whatever the problem's size would pick (kernels/cpu/layer.*_PACK_ROWS)."""
     from fastrnn.kernels.cpu import layer
-    monkeypatch.setattr(layer, "IN_PLACE_ROWS", {"copy": 0, "in_place": 1 << 62}[form])
+    rows = {"packed": 0, "in_place": 1 << 62}[form]
+    monkeypatch.setattr(layer, "FORWARD_PACK_ROWS", rows)
+    monkeypatch.setattr(layer, "BACKWARD_PACK_ROWS", rows)

@@ -41,7 +41,7 @@ def split(request, monkeypatch):
 
 @pytest.mark.parametrize("shape", list(SHAPES))
 @pytest.mark.parametrize("mode", MODES)
-def test_team_matches_reference(rng, members, split, grad_form, mode, shape):
+def test_team_matches_reference(rng, members, split, weight_form, mode, shape):
     T, B, I, H, opts = SHAPES[shape]
     assert len(team.unit_ranges(H, 1, 1)) == min(members, H)
     assert len(team.batch_ranges(B, 1, 1)) == min(members, B)
@@ -52,7 +52,7 @@ def test_team_matches_reference(rng, members, split, grad_form, mode, shape):
 
 
 @pytest.mark.parametrize("mode", MODES)
-def test_team_with_lengths_matches_reference(rng, members, split, grad_form, mode):
+def test_team_with_lengths_matches_reference(rng, members, split, weight_form, mode):
     # Ragged batches: padded rows keep their state in every member's units; reverse rows start late.
     T, B = 5, 4
     p = make_problem(rng, mode, T, B, 3, 7, bidirectional=True)

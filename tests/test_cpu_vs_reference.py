@@ -24,7 +24,7 @@ SHAPES = {
 
 @pytest.mark.parametrize("shape", list(SHAPES))
 @pytest.mark.parametrize("mode", MODES)
-def test_cpu_float64_matches_reference(rng, grad_form, mode, shape):
+def test_cpu_float64_matches_reference(rng, weight_form, mode, shape):
     T, B, I, H, opts = SHAPES[shape]
     p = make_problem(rng, mode, T, B, I, H, **opts)
     assert_close64(run(p, "cpu", np.float64), run(p, "reference", np.float64))
@@ -32,7 +32,7 @@ def test_cpu_float64_matches_reference(rng, grad_form, mode, shape):
 
 @pytest.mark.parametrize("shape", list(SHAPES))
 @pytest.mark.parametrize("mode", MODES)
-def test_cpu_float32_within_tolerance_rule(rng, grad_form, mode, shape):
+def test_cpu_float32_within_tolerance_rule(rng, weight_form, mode, shape):
     T, B, I, H, opts = SHAPES[shape]
     p = make_problem(rng, mode, T, B, I, H, **opts)
     assert_within_rule(run(p, "cpu", np.float32), run(p, "reference", np.float64),

@@ -3,7 +3,7 @@ torch's pack_padded_sequence path, which is what they promise to compute without
 import numpy as np
 import pytest
 import torch
-from helpers import MODES, assert_close64, assert_within_rule, make_problem, use_grad_form
+from helpers import MODES, assert_close64, assert_within_rule, make_problem, use_weight_form
 
 import fastrnn
 from fastrnn import functional
@@ -34,8 +34,8 @@ def _lengths(rng, T, B):
     return lens
 
 
-# CUDA on the simulator here; the CPU backward with W_hh^T copied and read in place (grad_form)
-KERNELS = ["cpu-copy", "cpu-in_place", "cuda-step", "cuda-persistent"]
+# CUDA on the simulator here; the CPU sweeps with W_hh packed and read in place (weight_form)
+KERNELS = ["cpu-packed", "cpu-in_place", "cuda-step", "cuda-persistent"]
 
 
 @pytest.mark.parametrize("kernels", KERNELS)
@@ -46,7 +46,7 @@ def test_kernels_match_reference(rng, monkeypatch, mode, option, kernels):
     if backend == "cuda":
         monkeypatch.setenv("FASTRNN_CUDA_STRATEGY", strategy)
     else:
-        use_grad_form(monkeypatch, strategy)
+        use_weight_form(monkeypatch, strategy)
     T, B, I, H, opts = OPTIONS[option]
     p = make_problem(rng, mode, T, B, I, H, **opts)
     lens = _lengths(rng, T, B)

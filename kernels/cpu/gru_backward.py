@@ -10,7 +10,7 @@ from numba import prange
 
 from .jit import kernel, team_kernel
 from .barrier import barrier
-from .sweep import active, member_block, recurrent_grad, rows_before, time_index, grad_weights, units3, zero_units
+from .sweep import active, member_block, pack_backward, recurrent_grad, rows_before, time_index, units3, zero_units
 
 
 @kernel
@@ -43,7 +43,7 @@ def gru_backward_row(a, hn, h_prev, dy, dh, di, dr_, direct, u0, u1):
 
 
 @kernel
-def gru_backward_sweep(gates, hn_all, y, h0, w_hh, dy, dh, reverse, dgi, dgh, lens, ragged, w_t, rec, direct,
+def gru_backward_sweep(gates, hn_all, y, h0, w_hh, dy, dh, reverse, dgi, dgh, lens, ragged, pans, rec, direct,
                        scratch, sync, blocks, p):
     """
     gates  (T, B, 3H) activations r, z, n saved by the forward sweep
@@ -54,13 +54,13 @@ def gru_backward_sweep(gates, hn_all, y, h0, w_hh, dy, dh, reverse, dgi, dgh, le
     dh     (B, H)     in: gradient of the final state; out: of the initial state
     dgi, dgh (T, B, 3H) out: pre-activation gradients, input side and recurrent side
     lens   (B,)       sequence lengths (sweep.py); padding passes dh through unchanged
-    w_t, rec, direct, scratch, sync, blocks, p   scratch and team arguments (sweep.py)
+    pans, rec, direct, scratch, sync, blocks, p   scratch and team arguments (sweep.py)
     """
     T, B, G = gates.shape
     H = G // 3
     b0, b1, u0, u1 = member_block(blocks, p)
     scratch = scratch[p]
-    w_t = grad_weights(w_hh, w_t, sync, p, u0, u1)     # meets the others at barrier 1
+    pans = pack_backward(w_hh, pans, p, u0, u1)
     for step in range(T):
         t = time_index(step, T, not reverse)
         h_prev = rows_before(y, h0, t, reverse, lens, ragged, scratch, b0, b1)
@@ -71,18 +71,18 @@ def gru_backward_sweep(gates, hn_all, y, h0, w_hh, dy, dh, reverse, dgi, dgh, le
             else:
                 zero_units(dgi[t, b], H, u0, u1)
                 zero_units(dgh[t, b], H, u0, u1)
-        barrier(sync, p, step + 2)
-        recurrent_grad(dgh[t, b0:b1], w_hh, w_t, dh[b0:b1], t, lens[b0:b1], ragged, rec[b0:b1], u0, u1)
+        barrier(sync, p, step + 1)
+        recurrent_grad(dgh[t, b0:b1], w_hh, pans, dh[b0:b1], t, lens[b0:b1], ragged, rec[b0:b1], u0, u1)
         for b in range(b0, b1):
             if active(t, lens, b):
                 dh[b, u0:u1] += direct[b, u0:u1]
 
 
 @team_kernel
-def gru_backward_team(gates, hn_all, y, h0, w_hh, dy, dh, reverse, dgi, dgh, lens, ragged, w_t, rec, direct,
+def gru_backward_team(gates, hn_all, y, h0, w_hh, dy, dh, reverse, dgi, dgh, lens, ragged, pans, rec, direct,
                       scratch, sync, blocks, done):
     """gru_backward_sweep on every member of the team at once (team.run)."""
     for p in prange(blocks.shape[0]):
-        gru_backward_sweep(gates, hn_all, y, h0, w_hh, dy, dh, reverse, dgi, dgh, lens, ragged, w_t, rec,
+        gru_backward_sweep(gates, hn_all, y, h0, w_hh, dy, dh, reverse, dgi, dgh, lens, ragged, pans, rec,
                            direct, scratch, sync, blocks, p)
         done[p] = 1

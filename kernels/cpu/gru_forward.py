@@ -11,7 +11,7 @@ from numba import prange
 from .activations import sigmoid, tanh
 from .jit import kernel, team_kernel
 from .barrier import barrier
-from .sweep import active, member_block, recurrent_rows, rows_before, time_index, units3, zero_units
+from .sweep import active, member_block, pack_forward, recurrent_rows, rows_before, time_index, units3, zero_units
 
 
 @kernel
@@ -38,27 +38,28 @@ def gru_forward_row(a, q, bias, b_hn, h_prev, h, hn, u0, u1):
 
 
 @kernel
-def gru_forward_sweep(xp, w_hh, bias, b_hn, h0, reverse, save, y, hn_all, lens, ragged, rec, scratch, sync,
+def gru_forward_sweep(xp, w_hh, bias, b_hn, h0, reverse, save, y, hn_all, lens, ragged, rec, scratch, pans, sync,
                       blocks, p):
     """
     xp     (T, B, 3H) x W_ih^T; on return holds the activations r, z, n (if save)
-    w_hh   (3H, H)    as stored (torch layout); read in place
+    w_hh   (3H, H)    as stored (torch layout); packed or read in place (pans)
     bias   (3H,)      b_ih + (b_hr, b_hz, 0): everything that adds outside the reset gate
     b_hn   (H,)       the recurrent n bias, inside the reset gate
     h0     (B, H)     initial state
     y      (T, B, H)  out: h_t
     hn_all (T, B, H)  out: h_{t-1} W_hn^T + b_hn (only if save; else may be (1, B, H))
     lens   (B,)       sequence lengths (sweep.py); ragged: some are shorter than T
-    rec, scratch, sync, blocks, p   scratch and team arguments (sweep.py)
+    rec, scratch, pans, sync, blocks, p   scratch and team arguments (sweep.py)
     """
     T, B, G = xp.shape
     H = w_hh.shape[1]
     b0, b1, u0, u1 = member_block(blocks, p)
     scratch = scratch[p]
+    pans = pack_forward(w_hh, pans, p, u0, u1)
     for step in range(T):
         t = time_index(step, T, reverse)
         h_prev = rows_before(y, h0, t, reverse, lens, ragged, scratch, b0, b1)
-        recurrent_rows(h_prev[b0:b1], w_hh, rec[b0:b1], u0, u1)
+        recurrent_rows(h_prev[b0:b1], w_hh, pans, rec[b0:b1], u0, u1)
         hn_t = hn_all[t] if save else hn_all[0]
         for b in range(b0, b1):
             if active(t, lens, b):
@@ -69,10 +70,10 @@ def gru_forward_sweep(xp, w_hh, bias, b_hn, h0, reverse, save, y, hn_all, lens, 
 
 
 @team_kernel
-def gru_forward_team(xp, w_hh, bias, b_hn, h0, reverse, save, y, hn_all, lens, ragged, rec, scratch, sync,
+def gru_forward_team(xp, w_hh, bias, b_hn, h0, reverse, save, y, hn_all, lens, ragged, rec, scratch, pans, sync,
                      blocks, done):
     """gru_forward_sweep on every member of the team at once (team.run)."""
     for p in prange(blocks.shape[0]):
         gru_forward_sweep(xp, w_hh, bias, b_hn, h0, reverse, save, y, hn_all, lens, ragged, rec, scratch,
-                          sync, blocks, p)
+                          pans, sync, blocks, p)
         done[p] = 1

@@ -20,15 +20,20 @@ from .gru_backward import gru_backward_sweep, gru_backward_team
 from .gru_forward import gru_forward_sweep, gru_forward_team
 from .lstm_backward import lstm_backward_sweep, lstm_backward_team
 from .lstm_forward import lstm_forward_sweep, lstm_forward_team
+from .panels import panel_width
 from .rnn_backward import rnn_backward_sweep, rnn_backward_team
 from .rnn_forward import rnn_forward_sweep, rnn_forward_team
 
 
-# A backward sweep over at most this many rows (T * B) reads W_hh in place (recurrent.columns_dot)
-# instead of copying W_hh^T for rows_dot: the copy is repaid only over more rows. Measured for one
-# step on one core: B=1 H=1024 GRU 0.32 ms in place vs 3.2 ms copy + product; B=8 H=512 0.32 vs
-# 0.66; B=32 H=256 0.56 vs 0.35.
-IN_PLACE_ROWS = 16
+# A sweep over at least this many rows (T * B) first packs W_hh into panels (panels.py), which
+# its steps then read (the packed product, microkernel.py); a sweep over fewer reads W_hh in place
+# (recurrent.py): packing costs a pass over W_hh that only enough rows repay. The forward in-place
+# product (rows_dot) is 75-80% as fast as the packed one, so the forward sweep needs more rows; the
+# backward one (columns_dot) is far slower. Measured, LSTM on 2 cores, ms packed / in place:
+# forward T=1 B=64 H=128 0.27 / 0.23, T=4 B=32 H=512 4.6 / 4.0, T=8 B=16 H=512 4.0 / 4.2, T=32 B=8
+# H=1024 25.5 / 28.8; backward T=1 B=64 H=128 0.50 / 0.53, T=8 B=16 H=256 1.8 / 6.4.
+FORWARD_PACK_ROWS = 128
+BACKWARD_PACK_ROWS = 17
 
 # A sweep splits the batch instead of the hidden units when W_hh is at most BATCH_SPLIT_BYTES: each
 # member then keeps all of W_hh in its core's L2 (512 KiB here) and runs its own sequences through
@@ -59,7 +64,7 @@ def _project(x, w_ih):
 
 
 def _sweep(member, launcher, w_hh, T, B, args, buffers):
-    """member(*args, *buffers(parts, groups), sync, blocks, p) on every member p of the team
+    """member(*args, *buffers(blocks), sync, blocks, p) on every member p of the team
     (team.run), member p owning blocks[p] = (b0, b1, u0, u1): sequences b0..b1 and hidden units
     u0..u1. Either a share of the batch with all the units, each member on its own (nothing to wait
     for: groups of one), when W_hh is small or the batch large (BATCH_SPLIT_*); or a share of the
@@ -74,20 +79,30 @@ def _sweep(member, launcher, w_hh, T, B, args, buffers):
     if len(blocks) < 2:
         blocks = [(0, B, u0, u1) for u0, u1 in team.unit_ranges(H, B * GH * H, T)]
         sync = team.new_sync(1, len(blocks))
-    team.run(member, launcher, args + buffers(len(blocks), sync.shape[0]) + (sync,), blocks, blas=False)
+    team.run(member, launcher, args + buffers(blocks) + (sync,), blocks, blas=False)
 
 
-def _forward_scratch(B, G, H, dtype):
-    # rec (B, G*H), shared; scratch (parts, B, H), one per member
-    return lambda parts, groups: (_empty((B, G * H), dtype), _empty((parts, B, H), dtype))
+def _panels(blocks, K, dtype, packed):
+    # (S, K, NW) per gate block: enough panels for the member with the most units, or none
+    NW = panel_width(np.dtype(dtype).itemsize)
+    most = max(u1 - u0 for _, _, u0, u1 in blocks)
+    return (-(-most // NW) if packed else 0, K, NW)
 
 
-def _backward_scratch(B, GH, H, dtype, in_place, gru=False):
-    # w_t (groups, H or 0, G*H); rec (B, H), shared; GRU: direct (B, H), shared, and scratch
-    # (parts, B, H), one per member
-    def buffers(parts, groups):
-        out = (_empty((groups, 0 if in_place else H, GH), dtype), _empty((B, H), dtype))
-        return out + ((_empty((B, H), dtype), _empty((parts, B, H), dtype)) if gru else ())
+def _forward_scratch(B, G, H, dtype, packed):
+    # rec (B, G*H), shared; scratch (parts, B, H) and pans (parts, G, S, H, NW), one per member
+    def buffers(blocks):
+        return (_empty((B, G * H), dtype), _empty((len(blocks), B, H), dtype),
+                _empty((len(blocks), G) + _panels(blocks, H, dtype, packed), dtype))
+    return buffers
+
+
+def _backward_scratch(B, GH, H, dtype, packed, gru=False):
+    # pans (parts, S, G*H, NW), one per member; rec (B, H), shared; GRU: direct (B, H), shared, and
+    # scratch (parts, B, H), one per member
+    def buffers(blocks):
+        out = (_empty((len(blocks),) + _panels(blocks, GH, dtype, packed), dtype), _empty((B, H), dtype))
+        return out + ((_empty((B, H), dtype), _empty((len(blocks), B, H), dtype)) if gru else ())
     return buffers
 
 
@@ -95,6 +110,7 @@ def _backward_scratch(B, GH, H, dtype, in_place, gru=False):
 def forward(mode, x, state0, w_ih, w_hh, b_ih, b_hh, reverse=False, need_grad=True, lengths=None):
     T, B, _ = x.shape
     H = w_hh.shape[1]
+    packed = T * B >= FORWARD_PACK_ROWS
     ragged = lengths is not None
     lens = np.asarray(lengths, dtype=np.int64) if ragged else np.full(B, T, dtype=np.int64)
     xp = _project(x, w_ih)
@@ -106,7 +122,7 @@ def forward(mode, x, state0, w_ih, w_hh, b_ih, b_hh, reverse=False, need_grad=Tr
         c_n = state0[1].copy()
         _sweep(lstm_forward_sweep, lstm_forward_team, w_hh, T, B,
                (xp, w_hh, b_ih + b_hh, h0, c_n, reverse, need_grad, y, c_all, lens, ragged),
-               _forward_scratch(B, 4, H, x.dtype))
+               _forward_scratch(B, 4, H, x.dtype, packed))
         cell_n = (c_n,)
         extra = (c_all, state0[1])
     elif mode == "GRU":
@@ -115,13 +131,13 @@ def forward(mode, x, state0, w_ih, w_hh, b_ih, b_hh, reverse=False, need_grad=Tr
         hn_all = _empty((saved_len, B, H), x.dtype)
         _sweep(gru_forward_sweep, gru_forward_team, w_hh, T, B,
                (xp, w_hh, bias, b_hh[2 * H:].copy(), h0, reverse, need_grad, y, hn_all, lens, ragged),
-               _forward_scratch(B, 3, H, x.dtype))
+               _forward_scratch(B, 3, H, x.dtype, packed))
         cell_n = ()
         extra = (hn_all,)
     else:
         _sweep(rnn_forward_sweep, rnn_forward_team, w_hh, T, B,
                (xp, w_hh, b_ih + b_hh, h0, reverse, mode == "RNN_RELU", y, lens, ragged),
-               _forward_scratch(B, 1, H, x.dtype))
+               _forward_scratch(B, 1, H, x.dtype, packed))
         cell_n = ()
         extra = ()
     state_n = (_last_h(y, lens if ragged else None, reverse),) + cell_n
@@ -162,8 +178,8 @@ def backward(saved, dy, dstate_n):
     mode, x, h0, w_ih, w_hh, reverse, gates, y, h_prev, extra, lens, ragged = saved
     T, B, I = x.shape
     H = w_hh.shape[1]
-    in_place = T * B <= IN_PLACE_ROWS
-    scratch = _backward_scratch(B, w_hh.shape[0], H, x.dtype, in_place, gru=mode == "GRU")
+    packed = T * B >= BACKWARD_PACK_ROWS
+    scratch = _backward_scratch(B, w_hh.shape[0], H, x.dtype, packed, gru=mode == "GRU")
     if mode == "LSTM":
         c_all, c0 = extra
         dg = _empty(gates.shape, gates.dtype)

@@ -11,7 +11,7 @@ from numba import prange
 from .activations import tanh
 from .jit import kernel, team_kernel
 from .barrier import barrier
-from .sweep import active, member_block, recurrent_grad, state_before, time_index, grad_weights, units4, zero_units
+from .sweep import active, member_block, pack_backward, recurrent_grad, state_before, time_index, units4, zero_units
 
 
 @kernel
@@ -40,7 +40,7 @@ def lstm_backward_row(a, c_t, c_prev, dy, dh, dc, d, u0, u1):
 
 
 @kernel
-def lstm_backward_sweep(gates, c_all, c0, w_hh, dy, dh, dc, reverse, dgates, lens, ragged, w_t, rec, sync,
+def lstm_backward_sweep(gates, c_all, c0, w_hh, dy, dh, dc, reverse, dgates, lens, ragged, pans, rec, sync,
                         blocks, p):
     """
     gates  (T, B, 4H) activations i, f, g, o saved by the forward sweep
@@ -53,12 +53,12 @@ def lstm_backward_sweep(gates, c_all, c0, w_hh, dy, dh, dc, reverse, dgates, len
     lens   (B,)       sequence lengths (sweep.py); padding passes dh and dc through unchanged.
                       c_all holds c0 at a reverse sweep's not-yet-started rows, so c_prev needs
                       no per-row care
-    w_t, rec, sync, blocks, p   scratch and team arguments (sweep.py)
+    pans, rec, sync, blocks, p   scratch and team arguments (sweep.py)
     """
     T, B, G = gates.shape
     H = G // 4
     b0, b1, u0, u1 = member_block(blocks, p)
-    w_t = grad_weights(w_hh, w_t, sync, p, u0, u1)     # meets the others at barrier 1
+    pans = pack_backward(w_hh, pans, p, u0, u1)
     for step in range(T):
         t = time_index(step, T, not reverse)
         c_prev = state_before(c_all, c0, t, reverse)
@@ -68,15 +68,15 @@ def lstm_backward_sweep(gates, c_all, c0, w_hh, dy, dh, dc, reverse, dgates, len
                                   u0, u1)
             else:
                 zero_units(dgates[t, b], H, u0, u1)
-        barrier(sync, p, step + 2)
-        recurrent_grad(dgates[t, b0:b1], w_hh, w_t, dh[b0:b1], t, lens[b0:b1], ragged, rec[b0:b1], u0, u1)
+        barrier(sync, p, step + 1)
+        recurrent_grad(dgates[t, b0:b1], w_hh, pans, dh[b0:b1], t, lens[b0:b1], ragged, rec[b0:b1], u0, u1)
 
 
 @team_kernel
-def lstm_backward_team(gates, c_all, c0, w_hh, dy, dh, dc, reverse, dgates, lens, ragged, w_t, rec, sync,
+def lstm_backward_team(gates, c_all, c0, w_hh, dy, dh, dc, reverse, dgates, lens, ragged, pans, rec, sync,
                        blocks, done):
     """lstm_backward_sweep on every member of the team at once (team.run)."""
     for p in prange(blocks.shape[0]):
-        lstm_backward_sweep(gates, c_all, c0, w_hh, dy, dh, dc, reverse, dgates, lens, ragged, w_t, rec, sync,
+        lstm_backward_sweep(gates, c_all, c0, w_hh, dy, dh, dc, reverse, dgates, lens, ragged, pans, rec, sync,
                             blocks, p)
         done[p] = 1

@@ -12,7 +12,7 @@ from numba import prange
 from .activations import sigmoid, tanh
 from .jit import kernel, team_kernel
 from .barrier import barrier
-from .sweep import active, member_block, recurrent_rows, rows_before, time_index, units4, zero_units
+from .sweep import active, member_block, pack_forward, recurrent_rows, rows_before, time_index, units4, zero_units
 
 
 @kernel
@@ -41,27 +41,28 @@ def lstm_forward_row(a, r, bias, c, h, u0, u1):
 
 
 @kernel
-def lstm_forward_sweep(xp, w_hh, bias, h0, c, reverse, save, y, c_all, lens, ragged, rec, scratch, sync,
+def lstm_forward_sweep(xp, w_hh, bias, h0, c, reverse, save, y, c_all, lens, ragged, rec, scratch, pans, sync,
                        blocks, p):
     """
     xp     (T, B, 4H) x W_ih^T; on return holds the activations i, f, g, o (if save)
-    w_hh   (4H, H)    as stored (torch layout); read in place
+    w_hh   (4H, H)    as stored (torch layout); packed or read in place (pans)
     bias   (4H,)      b_ih + b_hh
     h0     (B, H)     initial state
     c      (B, H)     in: c0; out: each sequence's c after its own last step
     y      (T, B, H)  out: h_t
     c_all  (T, B, H)  out: c_t, written only if save (else may be (1, B, H))
     lens   (B,)       sequence lengths (sweep.py); ragged: some are shorter than T
-    rec, scratch, sync, blocks, p   scratch and team arguments (sweep.py)
+    rec, scratch, pans, sync, blocks, p   scratch and team arguments (sweep.py)
     """
     T, B, G = xp.shape
     H = w_hh.shape[1]
     b0, b1, u0, u1 = member_block(blocks, p)
     scratch = scratch[p]
+    pans = pack_forward(w_hh, pans, p, u0, u1)
     for step in range(T):
         t = time_index(step, T, reverse)
         h_prev = rows_before(y, h0, t, reverse, lens, ragged, scratch, b0, b1)
-        recurrent_rows(h_prev[b0:b1], w_hh, rec[b0:b1], u0, u1)
+        recurrent_rows(h_prev[b0:b1], w_hh, pans, rec[b0:b1], u0, u1)
         for b in range(b0, b1):
             if active(t, lens, b):
                 lstm_forward_row(xp[t, b], rec[b], bias, c[b], y[t, b], u0, u1)
@@ -73,10 +74,10 @@ def lstm_forward_sweep(xp, w_hh, bias, h0, c, reverse, save, y, c_all, lens, rag
 
 
 @team_kernel
-def lstm_forward_team(xp, w_hh, bias, h0, c, reverse, save, y, c_all, lens, ragged, rec, scratch, sync,
+def lstm_forward_team(xp, w_hh, bias, h0, c, reverse, save, y, c_all, lens, ragged, rec, scratch, pans, sync,
                       blocks, done):
     """lstm_forward_sweep on every member of the team at once (team.run)."""
     for p in prange(blocks.shape[0]):
-        lstm_forward_sweep(xp, w_hh, bias, h0, c, reverse, save, y, c_all, lens, ragged, rec, scratch, sync,
+        lstm_forward_sweep(xp, w_hh, bias, h0, c, reverse, save, y, c_all, lens, ragged, rec, scratch, pans, sync,
                            blocks, p)
         done[p] = 1

@@ -1,11 +1,12 @@
-"""The recurrent product of one sweep step, for the rows of W that one team member owns.
+"""The recurrent product of one sweep step with W_hh read in place, for sweeps over too few rows
+(T * B) to repay packing W_hh into panels (panels.py, layer.*_PACK_ROWS).
 
-Forward:  rec[b, r]  = h_{t-1}[b] . W_hh[r]     (the gate pre-activation rows r of this member)
-Backward: dh[b, j]   = dG_t[b] . W_hh^T[j]      (the hidden units j of this member)
-Both are `rows_dot`. At the batch sizes of a recurrent step (B = 1..64) BLAS pays for packing
-W on every call and, on two cores, for its own threads; this loop reads W once per step, in place,
-and keeps a block of 4 (rows of W) x 3 (rows of a) sums in registers, which LLVM vectorises along
-k (reduction_kernel): 12 vector accumulators and 7 loads per 12 FMAs.
+Forward:  rec[b, r]  = h_{t-1}[b] . W_hh[r]     (rows_dot: the gate pre-activation rows r of this member)
+Backward: dh[b, j]   = dG_t[b] W_hh[:, j]       (columns_dot: the hidden units j of this member)
+At the batch sizes of a recurrent step (B = 1..64) BLAS pays for packing W on every call and, on
+two cores, for its own threads. rows_dot reads W once per step and keeps a block of 4 (rows of W)
+x 3 (rows of a) sums in registers, which LLVM vectorises along k (reduction_kernel): 12 vector
+accumulators and 7 loads per 12 FMAs, then 12 horizontal sums (the packed product has none).
 Why 4 x 3: the 4 rows of W stay in L1 while the block walks down a, whose rows come from L2; a
 2 x 4 block loads a row of a per 2 FMAs and is limited by L2 bandwidth at large B * K.
 Measured per step, one core, float32, GFLOP/s of this 4 x 3 block against the 2 x 4 block it
@@ -20,8 +21,8 @@ from .jit import kernel, reduction_block, reduction_kernel
 def rows_dot(a, w, r0, r1, out, c0):
     """out[b, c0 + r - r0] = a[b] . w[r] for every row b of a and r0 <= r < r1.
 
-    a   (B, K)  C-contiguous rows (h_{t-1}, or dG_t)
-    w   (R, K)  C-contiguous rows (W_hh, or W_hh^T)
+    a   (B, K)  C-contiguous rows (h_{t-1})
+    w   (R, K)  C-contiguous rows (W_hh)
     out (B, N)  N >= c0 + r1 - r0
     """
     B, K = a.shape
@@ -139,8 +140,8 @@ def _block4x1(a, w, r, b, out, c):
 @kernel
 def columns_dot(a, w, c0, c1, out):
     """out[b, j] = a[b] . w[:, j] for every row b of a and c0 <= j < c1, reading w's rows in place:
-    the backward product dG_t W_hh of a sweep over few rows (T * B, layer.IN_PLACE_ROWS), where
-    copying W_hh^T first (for rows_dot) would cost more than the products. Each row of w is read
+    the backward product dG_t W_hh of a sweep over few rows (T * B, layer.BACKWARD_PACK_ROWS), where
+    packing W_hh first (panels.py) would cost more than the products. Each row of w is read
     once, and its columns c0..c1 are added, scaled, to every row of out (in L1/L2 for the step
     sizes of a sweep). Allocates nothing: it runs inside a team (barrier.py).
 

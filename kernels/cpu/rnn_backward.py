@@ -8,7 +8,7 @@ from numba import prange
 
 from .jit import kernel, team_kernel
 from .barrier import barrier
-from .sweep import active, member_block, recurrent_grad, time_index, grad_weights, zero_units
+from .sweep import active, member_block, pack_backward, recurrent_grad, time_index, zero_units
 
 
 @kernel
@@ -28,7 +28,7 @@ def rnn_backward_row(h, dy, dh, relu, d, u0, u1):
 
 
 @kernel
-def rnn_backward_sweep(y, w_hh, dy, dh, reverse, relu, dgates, lens, ragged, w_t, rec, sync, blocks, p):
+def rnn_backward_sweep(y, w_hh, dy, dh, reverse, relu, dgates, lens, ragged, pans, rec, sync, blocks, p):
     """
     y      (T, B, H) h_t
     w_hh   (H, H)    C-contiguous
@@ -37,11 +37,11 @@ def rnn_backward_sweep(y, w_hh, dy, dh, reverse, relu, dgates, lens, ragged, w_t
     relu   bool      relu if true, else tanh
     dgates (T, B, H) out: gradient of the pre-activations
     lens   (B,)      sequence lengths (sweep.py); padding passes dh through unchanged
-    w_t, rec, sync, blocks, p   scratch and team arguments (sweep.py)
+    pans, rec, sync, blocks, p   scratch and team arguments (sweep.py)
     """
     T, B, H = y.shape
     b0, b1, u0, u1 = member_block(blocks, p)
-    w_t = grad_weights(w_hh, w_t, sync, p, u0, u1)     # meets the others at barrier 1
+    pans = pack_backward(w_hh, pans, p, u0, u1)
     for step in range(T):
         t = time_index(step, T, not reverse)
         for b in range(b0, b1):
@@ -49,13 +49,13 @@ def rnn_backward_sweep(y, w_hh, dy, dh, reverse, relu, dgates, lens, ragged, w_t
                 rnn_backward_row(y[t, b], dy[t, b], dh[b], relu, dgates[t, b], u0, u1)
             else:
                 zero_units(dgates[t, b], H, u0, u1)
-        barrier(sync, p, step + 2)
-        recurrent_grad(dgates[t, b0:b1], w_hh, w_t, dh[b0:b1], t, lens[b0:b1], ragged, rec[b0:b1], u0, u1)
+        barrier(sync, p, step + 1)
+        recurrent_grad(dgates[t, b0:b1], w_hh, pans, dh[b0:b1], t, lens[b0:b1], ragged, rec[b0:b1], u0, u1)
 
 
 @team_kernel
-def rnn_backward_team(y, w_hh, dy, dh, reverse, relu, dgates, lens, ragged, w_t, rec, sync, blocks, done):
+def rnn_backward_team(y, w_hh, dy, dh, reverse, relu, dgates, lens, ragged, pans, rec, sync, blocks, done):
     """rnn_backward_sweep on every member of the team at once (team.run)."""
     for p in prange(blocks.shape[0]):
-        rnn_backward_sweep(y, w_hh, dy, dh, reverse, relu, dgates, lens, ragged, w_t, rec, sync, blocks, p)
+        rnn_backward_sweep(y, w_hh, dy, dh, reverse, relu, dgates, lens, ragged, pans, rec, sync, blocks, p)
         done[p] = 1

@@ -10,7 +10,7 @@ from numba import prange
 from .activations import tanh
 from .jit import kernel, team_kernel
 from .barrier import barrier
-from .sweep import active, member_block, recurrent_rows, rows_before, time_index, zero_units
+from .sweep import active, member_block, pack_forward, recurrent_rows, rows_before, time_index, zero_units
 
 
 @kernel
@@ -29,24 +29,25 @@ def rnn_forward_row(a, q, bias, relu, h, u0, u1):
 
 
 @kernel
-def rnn_forward_sweep(xp, w_hh, bias, h0, reverse, relu, y, lens, ragged, rec, scratch, sync, blocks, p):
+def rnn_forward_sweep(xp, w_hh, bias, h0, reverse, relu, y, lens, ragged, rec, scratch, pans, sync, blocks, p):
     """
     xp     (T, B, H) x W_ih^T
-    w_hh   (H, H)    as stored (torch layout); read in place
+    w_hh   (H, H)    as stored (torch layout); packed or read in place (pans)
     bias   (H,)      b_ih + b_hh
     h0     (B, H)    initial state
     relu   bool      relu if true, else tanh
     y      (T, B, H) out: h_t
     lens   (B,)      sequence lengths (sweep.py); ragged: some are shorter than T
-    rec, scratch, sync, blocks, p   scratch and team arguments (sweep.py)
+    rec, scratch, pans, sync, blocks, p   scratch and team arguments (sweep.py)
     """
     T, B, H = xp.shape
     b0, b1, u0, u1 = member_block(blocks, p)
     scratch = scratch[p]
+    pans = pack_forward(w_hh, pans, p, u0, u1)
     for step in range(T):
         t = time_index(step, T, reverse)
         h_prev = rows_before(y, h0, t, reverse, lens, ragged, scratch, b0, b1)
-        recurrent_rows(h_prev[b0:b1], w_hh, rec[b0:b1], u0, u1)
+        recurrent_rows(h_prev[b0:b1], w_hh, pans, rec[b0:b1], u0, u1)
         for b in range(b0, b1):
             if active(t, lens, b):
                 rnn_forward_row(xp[t, b], rec[b], bias, relu, y[t, b], u0, u1)
@@ -56,8 +57,8 @@ def rnn_forward_sweep(xp, w_hh, bias, h0, reverse, relu, y, lens, ragged, rec, s
 
 
 @team_kernel
-def rnn_forward_team(xp, w_hh, bias, h0, reverse, relu, y, lens, ragged, rec, scratch, sync, blocks, done):
+def rnn_forward_team(xp, w_hh, bias, h0, reverse, relu, y, lens, ragged, rec, scratch, pans, sync, blocks, done):
     """rnn_forward_sweep on every member of the team at once (team.run)."""
     for p in prange(blocks.shape[0]):
-        rnn_forward_sweep(xp, w_hh, bias, h0, reverse, relu, y, lens, ragged, rec, scratch, sync, blocks, p)
+        rnn_forward_sweep(xp, w_hh, bias, h0, reverse, relu, y, lens, ragged, rec, scratch, pans, sync, blocks, p)
         done[p] = 1

@@ -20,13 +20,13 @@ allocates nothing, barrier.py), then the team's:
     rec     (B, G*H) forward, (B, H) backward: the step's product, shared (each member writes its
             own rows and units)
     scratch (P, B, H) one (B, H) per member (rows_before); GRU backward also `direct` (B, H), shared
-    w_t     (groups, H, G*H) backward: W_hh^T, one per group of members (barrier.py), each member
-            filling its units' rows (grad_weights, barrier 1); or no rows: W_hh read in place
+    pans    (P, G, S, H, NW) forward, (P, S, G*H, NW) backward: each member's W_hh packed into
+            panels (panels.py: pack_forward, pack_backward); or S = 0: W_hh read in place
     sync    the barrier (barrier.py)
     blocks, p   member p's block, blocks[p] = (b0, b1, u0, u1) (member_block)
 """
-from .barrier import barrier, group
 from .jit import kernel
+from .panels import pack_columns, pack_rows, panels_dot
 from .recurrent import columns_dot, rows_dot
 
 
@@ -95,44 +95,56 @@ def zero_units(v, H, u0, u1):
 
 
 @kernel
-def recurrent_rows(h_prev, w_hh, rec, u0, u1):
+def pack_forward(w_hh, pans, p, u0, u1):
+    """Member p's panels of W_hh^T (panels.py): pans (P, G, S, H, NW), pans[p, q] the columns
+    q*H + u0 .. q*H + u1 of gate block q; returned cut to the member's own panels. No panels (S = 0,
+    layer.py decides) means recurrent_rows reads w_hh in place."""
+    pans = pans[p]
+    if pans.shape[1] == 0:
+        return pans
+    H = w_hh.shape[1]
+    pans = pans[:, :-(-(u1 - u0) // pans.shape[3])]
+    for q in range(pans.shape[0]):
+        pack_rows(w_hh, q * H + u0, q * H + u1, pans[q])
+    return pans
+
+
+@kernel
+def recurrent_rows(h_prev, w_hh, pans, rec, u0, u1):
     """rec[:, q*H + j] = h_prev (B, H) W_hh^T for this member's units u0 <= j < u1 of every gate
-    block q: the rows of the step's pre-activations that its fused loop reads. rec (B, G*H)."""
+    block q: the rows of the step's pre-activations that its fused loop reads. rec (B, G*H); pans
+    (G, S, H, NW) from pack_forward, or no panels: w_hh read in place."""
     H = w_hh.shape[1]
     for q in range(w_hh.shape[0] // H):
-        rows_dot(h_prev, w_hh, q * H + u0, q * H + u1, rec, q * H + u0)
+        if pans.shape[1] == 0:
+            rows_dot(h_prev, w_hh, q * H + u0, q * H + u1, rec, q * H + u0)
+        else:
+            panels_dot(h_prev, pans[q], rec, q * H + u0, u1 - u0)
 
 
 @kernel
-def grad_weights(w_hh, w_t, sync, p, u0, u1):
-    """What recurrent_grad reads for member p: its group's w_t (groups, H, G*H) (barrier.group),
-    filled with W_hh^T so that the backward product dG_t W_hh reads contiguous rows (recurrent.py).
-    The member fills its rows u0..u1, then waits at the sweep's barrier 1 for the others. w_t with
-    no rows (layer.py decides, in_place) means recurrent_grad reads w_hh as it is. Copied in tiles
-    of 8 rows of w_hh: w_hh's rows are often a power of two bytes apart, so more than 8 of them map
-    to one set of the 8-way L1 cache (measured at H=1024: 8 x 256 tiles 2.0 ms, 32 x 32 7.2 ms)."""
-    w_t = w_t[group(sync, p)]
-    if w_t.shape[0] > 0:
-        GH = w_hh.shape[0]
-        for g0 in range(0, GH, 8):
-            g1 = min(g0 + 8, GH)
-            for j0 in range(u0, u1, 256):
-                j1 = min(j0 + 256, u1)
-                w_t[j0:j1, g0:g1] = w_hh[g0:g1, j0:j1].T
-    barrier(sync, p, 1)
-    return w_t
+def pack_backward(w_hh, pans, p, u0, u1):
+    """Member p's panels of W_hh[:, u0:u1] (panels.py): pans (P, S, G*H, NW); returned cut to the
+    member's own panels. No panels (S = 0, layer.py decides) means recurrent_grad reads w_hh in
+    place. Each member packs its own units only, so no member waits for another's panels."""
+    pans = pans[p]
+    if pans.shape[0] == 0:
+        return pans
+    pans = pans[:-(-(u1 - u0) // pans.shape[2])]
+    pack_columns(w_hh, u0, u1, pans)
+    return pans
 
 
 @kernel
-def recurrent_grad(dg, w_hh, w_t, dh, t, lens, ragged, rec, u0, u1):
+def recurrent_grad(dg, w_hh, pans, dh, t, lens, ragged, rec, u0, u1):
     """dh[:, u0:u1] = dg (B, G*H) W_hh[:, u0:u1]: the recurrent part of dh_{t-1} for this member's
-    units; w_t (H, G*H) W_hh^T, or no rows (grad_weights). A row that is padding at t keeps its dh
-    (its state passed through the step). rec (B, H) is scratch."""
+    units; pans (S, G*H, NW) from pack_backward, or no panels: w_hh read in place. A row that is
+    padding at t keeps its dh (its state passed through the step). rec (B, H) is scratch."""
     out = rec if ragged else dh
-    if w_t.shape[0] == 0:
+    if pans.shape[0] == 0:
         columns_dot(dg, w_hh, u0, u1, out)
     else:
-        rows_dot(dg, w_t, u0, u1, out, u0)
+        panels_dot(dg, pans, out, u0, u1 - u0)
     if ragged:
         for b in range(dh.shape[0]):
             if active(t, lens, b):

@@ -1,0 +1,81 @@
+"""W_hh packed into panels, and the recurrent product over them (microkernel.py).
+
+A packed matrix M (K, N) is pans (S, K, NW): NW = PANEL_BYTES / itemsize columns per panel,
+pans[s, k, j] = M[k, s*NW + j], each panel's K rows contiguous, its last columns past N zero.
+A sweep's member packs the columns it produces once (S = ceil(its columns / NW)), then every step
+reads its panels in order, a stream of 128-byte rows with no cache-set conflicts (W_hh's own rows
+are often a power of two bytes apart).
+    forward   M = W_hh^T (H, G*H), one packed block per gate: pack_rows of W_hh
+    backward  M = W_hh   (G*H, H), the member's units:        pack_columns of W_hh
+Packing costs a pass over W_hh (measured 0.3-1.0 ns per element, H=128..1024); layer.py packs
+only for sweeps over enough rows (T * B) to repay it.
+"""
+from .jit import kernel
+from .microkernel import PANEL_BYTES, TILE_ROWS, tile1, tile2, tile3, tile4, tile5, tile6
+
+
+@kernel
+def panel_width(itemsize):
+    """NW: the columns of one panel."""
+    return PANEL_BYTES // itemsize
+
+
+@kernel
+def pack_rows(w, r0, r1, pans):
+    """pans (S, K, NW) <- w[r0:r1]^T: panel column j of pans[s] is row r0 + s*NW + j of w (K,)."""
+    S, K, NW = pans.shape
+    for s in range(S):
+        n = min(NW, r1 - r0 - s * NW)
+        pan = pans[s]
+        for j in range(n):
+            row = w[r0 + s * NW + j]
+            for k in range(K):
+                pan[k, j] = row[k]
+        pan[:, n:] = 0
+
+
+@kernel
+def pack_columns(w, c0, c1, pans):
+    """pans (S, K, NW) <- w[:, c0:c1] (K, c1 - c0), reading w's rows once, in order."""
+    S, K, NW = pans.shape
+    for k in range(K):
+        row = w[k, c0:c1]
+        for s in range(S):
+            n = min(NW, c1 - c0 - s * NW)
+            pan = pans[s, k]
+            pan[:n] = row[s * NW:s * NW + n]
+            pan[n:] = 0
+
+
+@kernel
+def panels_dot(a, pans, out, c, n):
+    """out[:, c:c+n] = a (B, K) M[:, :n], M packed in pans (S, K, NW), S * NW >= n: every row of a,
+    in tiles of at most TILE_ROWS rows by one panel. A panel (K * 128 bytes) stays in L1 or L2 while the
+    tiles walk down a."""
+    B = a.shape[0]
+    NW = pans.shape[2]
+    tiles = -(-B // TILE_ROWS)
+    for s in range(pans.shape[0]):
+        pan = pans[s]
+        cs = c + s * NW
+        ns = min(NW, n - s * NW)
+        for i in range(tiles):     # tiles of nearly equal rows: B = 8 as 4 + 4, not 6 + 2
+            b = i * B // tiles
+            _tile(a, pan, out, b, cs, ns, (i + 1) * B // tiles - b)
+
+
+@kernel
+def _tile(a, pan, out, b, c, n, rows):
+    # out[b:b+rows, c:c+n] = a[b:b+rows] pan[:, :n], rows = 1 .. 6 (microkernel.py)
+    if rows == 6:
+        tile6(a, pan, out, b, c, n)
+    elif rows == 5:
+        tile5(a, pan, out, b, c, n)
+    elif rows == 4:
+        tile4(a, pan, out, b, c, n)
+    elif rows == 3:
+        tile3(a, pan, out, b, c, n)
+    elif rows == 2:
+        tile2(a, pan, out, b, c, n)
+    else:
+        tile1(a, pan, out, b, c, n)
