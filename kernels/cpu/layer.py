@@ -28,11 +28,12 @@ from .rnn_forward import rnn_forward_sweep, rnn_forward_team
 # A sweep over at least this many rows (T * B) first packs W_hh into panels (panels.py), which
 # its steps then read (the packed product, microkernel.py); a sweep over fewer reads W_hh in place
 # (recurrent.py): packing costs a pass over W_hh that only enough rows repay. The forward in-place
-# product (rows_dot) is 75-80% as fast as the packed one, so the forward sweep needs more rows; the
-# backward one (columns_dot) is far slower. Measured, LSTM on 2 cores, ms packed / in place:
-# forward T=1 B=64 H=128 0.27 / 0.23, T=4 B=32 H=512 4.6 / 4.0, T=8 B=16 H=512 4.0 / 4.2, T=32 B=8
-# H=1024 25.5 / 28.8; backward T=1 B=64 H=128 0.50 / 0.53, T=8 B=16 H=256 1.8 / 6.4.
-FORWARD_PACK_ROWS = 128
+# product (rows_dot) is 75-80% as fast as the packed one from B = 2, so the forward sweep needs more
+# rows; the backward one (columns_dot) is far slower. Measured, LSTM on 2 cores, ms packed / in
+# place: forward T=1 B=64 H=128 0.27 / 0.23, T=4 B=32 H=256 0.98 / 0.94, T=20 B=4 H=512 3.4 / 3.6,
+# T=32 B=1 H=512 2.3 / 1.7, T=100 B=1 H=256 1.5 / 1.8, T=30 B=4 H=1024 18.7 / 24.6; backward T=1
+# B=64 H=128 0.50 / 0.53, T=8 B=16 H=256 1.8 / 6.4.
+FORWARD_PACK_ROWS = 96
 BACKWARD_PACK_ROWS = 17
 
 # A sweep splits the batch instead of the hidden units when W_hh is at most BATCH_SPLIT_BYTES: each
