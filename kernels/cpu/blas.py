@@ -123,35 +123,35 @@ def _at_m(a, b, out, work, blocks, p):
 @team_kernel
 def _dot_rows_team(a, b, out, blocks, done):
     for p in prange(blocks.shape[0]):
-        _dot_rows(a, b, out, blocks, p)
+        _dot_rows(a, b, out, blocks, np.int64(p))
         done[p] = 1
 
 
 @team_kernel
 def _dot_columns_team(a, w, out, work, blocks, done):
     for p in prange(blocks.shape[0]):
-        _dot_columns(a, w, out, work, blocks, p)
+        _dot_columns(a, w, out, work, blocks, np.int64(p))
         done[p] = 1
 
 
 @team_kernel
 def _dot_k_team(a, b, out, sums, work, blocks, done):
     for p in prange(blocks.shape[0]):
-        _dot_k(a, b, out, sums, work, blocks, p)
+        _dot_k(a, b, out, sums, work, blocks, np.int64(p))
         done[p] = 1
 
 
 @team_kernel
 def _at_k_team(a, b, out, sums, blocks, done):
     for p in prange(blocks.shape[0]):
-        _at_k(a, b, out, sums, blocks, p)
+        _at_k(a, b, out, sums, blocks, np.int64(p))
         done[p] = 1
 
 
 @team_kernel
 def _at_m_team(a, b, out, work, blocks, done):
     for p in prange(blocks.shape[0]):
-        _at_m(a, b, out, work, blocks, p)
+        _at_m(a, b, out, work, blocks, np.int64(p))
         done[p] = 1
 
 
@@ -181,7 +181,7 @@ def outer_sum(a, b, out, blocks, p):
 @team_kernel
 def outer_sum_team(a, b, out, blocks, done):
     for p in prange(blocks.shape[0]):
-        outer_sum(a, b, out, blocks, p)
+        outer_sum(a, b, out, blocks, np.int64(p))
         done[p] = 1
 
 

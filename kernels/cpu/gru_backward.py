@@ -6,11 +6,12 @@ in the n block: dGi w.r.t. x W_ih^T + b_ih, and dGh w.r.t. h W_hh^T + b_hh (the 
 scales the latter). Run by a team (sweep.py): the fused loop covers a member's units; the
 members meet; then each computes its units of dGh_t W_hh, the recurrent part of dh_{t-1}.
 """
+import numpy as np
 from numba import prange
 
 from .jit import kernel, team_kernel
 from .barrier import barrier
-from .sweep import active, member_block, pack_backward, recurrent_grad, rows_before, time_index, units3, zero_units
+from .sweep import active, add_into, member_block, pack_backward, recurrent_grad, rows_before, time_index, units3, zero_units
 
 
 @kernel
@@ -75,7 +76,7 @@ def gru_backward_sweep(gates, hn_all, y, h0, w_hh, dy, dh, reverse, dgi, dgh, le
         recurrent_grad(dgh[t, b0:b1], w_hh, pans, dh[b0:b1], t, lens[b0:b1], ragged, rec[b0:b1], u0, u1)
         for b in range(b0, b1):
             if active(t, lens, b):
-                dh[b, u0:u1] += direct[b, u0:u1]
+                add_into(dh[b, u0:u1], direct[b, u0:u1])
 
 
 @team_kernel
@@ -84,5 +85,5 @@ def gru_backward_team(gates, hn_all, y, h0, w_hh, dy, dh, reverse, dgi, dgh, len
     """gru_backward_sweep on every member of the team at once (team.run)."""
     for p in prange(blocks.shape[0]):
         gru_backward_sweep(gates, hn_all, y, h0, w_hh, dy, dh, reverse, dgi, dgh, lens, ragged, pans, rec,
-                           direct, scratch, sync, blocks, p)
+                           direct, scratch, sync, blocks, np.int64(p))
         done[p] = 1

@@ -6,6 +6,7 @@ h_{t-1} W_hh^T (sweep.recurrent_rows), then one fused loop over (b, j) for its u
 members meet. The activations overwrite the input projection in place (our own buffer); the
 recurrent n-projection, which backward needs for dr, goes to hn_all.
 """
+import numpy as np
 from numba import prange
 
 from .activations import sigmoid, tanh
@@ -75,5 +76,5 @@ def gru_forward_team(xp, w_hh, bias, b_hn, h0, reverse, save, y, hn_all, lens, r
     """gru_forward_sweep on every member of the team at once (team.run)."""
     for p in prange(blocks.shape[0]):
         gru_forward_sweep(xp, w_hh, bias, b_hn, h0, reverse, save, y, hn_all, lens, ragged, rec, scratch,
-                          pans, sync, blocks, p)
+                          pans, sync, blocks, np.int64(p))
         done[p] = 1

@@ -6,6 +6,7 @@ dh_t, dc_t and the saved activations into the pre-activation gradient dG_t; the 
 each computes its units of dG_t W_hh, the recurrent part of dh_{t-1} (sweep.recurrent_grad).
 The weight gradients are left to phase 3, as big GEMMs over all steps at once.
 """
+import numpy as np
 from numba import prange
 
 from .activations import tanh
@@ -78,5 +79,5 @@ def lstm_backward_team(gates, c_all, c0, w_hh, dy, dh, dc, reverse, dgates, lens
     """lstm_backward_sweep on every member of the team at once (team.run)."""
     for p in prange(blocks.shape[0]):
         lstm_backward_sweep(gates, c_all, c0, w_hh, dy, dh, dc, reverse, dgates, lens, ragged, pans, rec, sync,
-                            blocks, p)
+                            blocks, np.int64(p))
         done[p] = 1

@@ -7,12 +7,13 @@ activations, updates c and h, and stores what backward needs; then the members m
 activations overwrite the input projection in place: that buffer is ours (made in phase 1) and is
 dead after this step.
 """
+import numpy as np
 from numba import prange
 
 from .activations import sigmoid, tanh
 from .jit import kernel, team_kernel
 from .barrier import barrier
-from .sweep import active, member_block, pack_forward, recurrent_rows, rows_before, time_index, units4, zero_units
+from .sweep import active, copy_into, member_block, pack_forward, recurrent_rows, rows_before, time_index, units4, zero_units
 
 
 @kernel
@@ -69,7 +70,8 @@ def lstm_forward_sweep(xp, w_hh, bias, h0, c, reverse, save, y, c_all, lens, rag
             else:
                 zero_units(y[t, b], H, u0, u1)      # padding: zero output; c[b] keeps the sequence's state
         if save:
-            c_all[t, b0:b1, u0:u1] = c[b0:b1, u0:u1]
+            for b in range(b0, b1):
+                copy_into(c_all[t, b, u0:u1], c[b, u0:u1])
         barrier(sync, p, step + 1)
 
 
@@ -79,5 +81,5 @@ def lstm_forward_team(xp, w_hh, bias, h0, c, reverse, save, y, c_all, lens, ragg
     """lstm_forward_sweep on every member of the team at once (team.run)."""
     for p in prange(blocks.shape[0]):
         lstm_forward_sweep(xp, w_hh, bias, h0, c, reverse, save, y, c_all, lens, ragged, rec, scratch, pans, sync,
-                           blocks, p)
+                           blocks, np.int64(p))
         done[p] = 1

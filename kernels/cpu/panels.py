@@ -21,10 +21,16 @@ def panel_width(itemsize):
 
 
 @kernel
+def panel_count(n, NW):
+    """The panels that n columns fill; a buffer may have more (the widest member's), left unused."""
+    return -(-n // NW)
+
+
+@kernel
 def pack_rows(w, r0, r1, pans):
-    """pans (S, K, NW) <- w[r0:r1]^T: panel column j of pans[s] is row r0 + s*NW + j of w (K,)."""
-    S, K, NW = pans.shape
-    for s in range(S):
+    """pans[:S] (S, K, NW) <- w[r0:r1]^T: panel column j of pans[s] is row r0 + s*NW + j of w (K,)."""
+    _, K, NW = pans.shape
+    for s in range(panel_count(r1 - r0, NW)):
         n = min(NW, r1 - r0 - s * NW)
         pan = pans[s]
         for j in range(n):
@@ -36,26 +42,28 @@ def pack_rows(w, r0, r1, pans):
 
 @kernel
 def pack_columns(w, c0, c1, pans):
-    """pans (S, K, NW) <- w[:, c0:c1] (K, c1 - c0), reading w's rows once, in order."""
-    S, K, NW = pans.shape
+    """pans[:S] (S, K, NW) <- w[:, c0:c1] (K, c1 - c0), reading w's rows once, in order."""
+    _, K, NW = pans.shape
     for k in range(K):
         row = w[k, c0:c1]
-        for s in range(S):
+        for s in range(panel_count(c1 - c0, NW)):
             n = min(NW, c1 - c0 - s * NW)
             pan = pans[s, k]
-            pan[:n] = row[s * NW:s * NW + n]
+            for j in range(n):      # a loop, not a slice assignment: less IR to compile (sweep.copy_into)
+                pan[j] = row[s * NW + j]
             pan[n:] = 0
 
 
 @kernel
 def panels_dot(a, pans, out, c, n):
-    """out[:, c:c+n] = a (B, K) M[:, :n], M packed in pans (S, K, NW), S * NW >= n: every row of a,
+    """out[:, c:c+n] = a (B, K) M[:, :n], M packed in pans (S, K, NW) (its first panel_count(n, NW)
+    panels are read): every row of a,
     in tiles of at most TILE_ROWS rows by one panel. A panel (K * 128 bytes) stays in L1 or L2 while the
     tiles walk down a."""
     B = a.shape[0]
     NW = pans.shape[2]
     tiles = -(-B // TILE_ROWS)
-    for s in range(pans.shape[0]):
+    for s in range(panel_count(n, NW)):
         pan = pans[s]
         cs = c + s * NW
         ns = min(NW, n - s * NW)

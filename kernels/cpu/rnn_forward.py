@@ -5,6 +5,7 @@ its rows of h_{t-1} W_hh^T (sweep.recurrent_rows), then one fused loop over its 
 input projection and bias and applying the nonlinearity; then the members meet. Backward needs
 only h_t, so nothing else is saved.
 """
+import numpy as np
 from numba import prange
 
 from .activations import tanh
@@ -60,5 +61,5 @@ def rnn_forward_sweep(xp, w_hh, bias, h0, reverse, relu, y, lens, ragged, rec, s
 def rnn_forward_team(xp, w_hh, bias, h0, reverse, relu, y, lens, ragged, rec, scratch, pans, sync, blocks, done):
     """rnn_forward_sweep on every member of the team at once (team.run)."""
     for p in prange(blocks.shape[0]):
-        rnn_forward_sweep(xp, w_hh, bias, h0, reverse, relu, y, lens, ragged, rec, scratch, pans, sync, blocks, p)
+        rnn_forward_sweep(xp, w_hh, bias, h0, reverse, relu, y, lens, ragged, rec, scratch, pans, sync, blocks, np.int64(p))
         done[p] = 1

@@ -65,11 +65,25 @@ def rows_before(seq, first, t, reverse, lens, ragged, scratch, b0, b1):
     prev = state_before(seq, first, t, reverse)
     if not (ragged and reverse):
         return prev
-    scratch[b0:b1] = prev[b0:b1]
     for b in range(b0, b1):
-        if lens[b] - 1 == t:
-            scratch[b] = first[b]
+        copy_into(scratch[b], first[b] if lens[b] - 1 == t else prev[b])
     return scratch
+
+
+@kernel
+def copy_into(dst, src):
+    """dst[:] = src, two 1-D arrays of one length, as a plain loop: numba's slice assignment also
+    handles broadcasting and overlap, IR that every sweep and its team kernel would optimise again
+    (measured: about 1 s more first compile per sweep)."""
+    for j in range(dst.shape[0]):
+        dst[j] = src[j]
+
+
+@kernel
+def add_into(dst, src):
+    """dst[:] += src, as copy_into."""
+    for j in range(dst.shape[0]):
+        dst[j] += src[j]
 
 
 @kernel
@@ -97,15 +111,13 @@ def zero_units(v, H, u0, u1):
 @kernel
 def pack_forward(w_hh, pans, p, u0, u1):
     """Member p's panels of W_hh^T (panels.py): pans (P, G, S, H, NW), pans[p, q] the columns
-    q*H + u0 .. q*H + u1 of gate block q; returned cut to the member's own panels. No panels (S = 0,
-    layer.py decides) means recurrent_rows reads w_hh in place."""
+    q*H + u0 .. q*H + u1 of gate block q. No panels (S = 0, layer.py decides) means recurrent_rows
+    reads w_hh in place."""
     pans = pans[p]
-    if pans.shape[1] == 0:
-        return pans
-    H = w_hh.shape[1]
-    pans = pans[:, :-(-(u1 - u0) // pans.shape[3])]
-    for q in range(pans.shape[0]):
-        pack_rows(w_hh, q * H + u0, q * H + u1, pans[q])
+    if pans.shape[1] > 0:
+        H = w_hh.shape[1]
+        for q in range(pans.shape[0]):
+            pack_rows(w_hh, q * H + u0, q * H + u1, pans[q])
     return pans
 
 
@@ -124,14 +136,12 @@ def recurrent_rows(h_prev, w_hh, pans, rec, u0, u1):
 
 @kernel
 def pack_backward(w_hh, pans, p, u0, u1):
-    """Member p's panels of W_hh[:, u0:u1] (panels.py): pans (P, S, G*H, NW); returned cut to the
-    member's own panels. No panels (S = 0, layer.py decides) means recurrent_grad reads w_hh in
-    place. Each member packs its own units only, so no member waits for another's panels."""
+    """Member p's panels of W_hh[:, u0:u1] (panels.py): pans (P, S, G*H, NW). No panels (S = 0,
+    layer.py decides) means recurrent_grad reads w_hh in place. Each member packs its own units
+    only, so no member waits for another's panels."""
     pans = pans[p]
-    if pans.shape[0] == 0:
-        return pans
-    pans = pans[:-(-(u1 - u0) // pans.shape[2])]
-    pack_columns(w_hh, u0, u1, pans)
+    if pans.shape[0] > 0:
+        pack_columns(w_hh, u0, u1, pans)
     return pans
 
 
@@ -148,4 +158,4 @@ def recurrent_grad(dg, w_hh, pans, dh, t, lens, ragged, rec, u0, u1):
     if ragged:
         for b in range(dh.shape[0]):
             if active(t, lens, b):
-                dh[b, u0:u1] = rec[b, u0:u1]
+                copy_into(dh[b, u0:u1], rec[b, u0:u1])
