@@ -2,7 +2,7 @@
 
 A packed matrix M (K, N) is pans (S, K, NW): NW = PANEL_BYTES / itemsize columns per panel,
 pans[s, k, j] = M[k, s*NW + j], each panel's K rows contiguous, its last columns past N zero.
-A sweep's member packs the columns it produces once (S = ceil(its columns / NW)), then every step
+A sweep's member packs the columns it produces once (S = panel_count(its columns, NW)), then every step
 reads its panels in order, a stream of 128-byte rows with no cache-set conflicts (W_hh's own rows
 are often a power of two bytes apart).
     forward   M = W_hh^T (H, G*H), one packed block per gate: pack_rows of W_hh
@@ -28,7 +28,8 @@ def panel_count(n, NW):
 
 @kernel
 def pack_rows(w, r0, r1, pans):
-    """pans[:S] (S, K, NW) <- w[r0:r1]^T: panel column j of pans[s] is row r0 + s*NW + j of w (K,)."""
+    """pans[:S] <- w[r0:r1]^T, S = panel_count(r1 - r0, NW): panel column j of pans[s] is row
+    r0 + s*NW + j of w (K,)."""
     _, K, NW = pans.shape
     for s in range(panel_count(r1 - r0, NW)):
         n = min(NW, r1 - r0 - s * NW)
@@ -42,7 +43,8 @@ def pack_rows(w, r0, r1, pans):
 
 @kernel
 def pack_columns(w, c0, c1, pans):
-    """pans[:S] (S, K, NW) <- w[:, c0:c1] (K, c1 - c0), reading w's rows once, in order."""
+    """pans[:S] <- w[:, c0:c1] (K, c1 - c0), S = panel_count(c1 - c0, NW), reading w's rows once,
+    in order."""
     _, K, NW = pans.shape
     for k in range(K):
         row = w[k, c0:c1]
