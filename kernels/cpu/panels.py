@@ -2,9 +2,9 @@
 
 A packed matrix M (K, N) is pans (S, K, NW): NW = PANEL_BYTES / itemsize columns per panel,
 pans[s, k, j] = M[k, s*NW + j], each panel's K rows contiguous, its last columns past N zero.
-A sweep's member packs the columns it produces once (S = panel_count(its columns, NW)), then every step
-reads its panels in order, a stream of 128-byte rows with no cache-set conflicts (W_hh's own rows
-are often a power of two bytes apart).
+A sweep's member packs the columns it produces once (S = panel_count(its columns, NW)), then
+every step reads its panels in order, a stream of 128-byte rows with no cache-set conflicts
+(W_hh's own rows are often a power of two bytes apart).
     forward   M = W_hh^T (H, G*H), one packed block per gate: pack_rows of W_hh
     backward  M = W_hh   (G*H, H), the member's units:        pack_columns of W_hh
 Packing costs a pass over W_hh (measured 0.3-1.0 ns per element, H=128..1024); layer.py packs
