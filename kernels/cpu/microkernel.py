@@ -41,13 +41,52 @@ def _tile_rows():
 TILE_ROWS = _tile_rows()
 
 
-def _byte_ptr(builder, base, offset, ptr_type):
-    # base + offset bytes, as ptr_type
-    i8 = builder.bitcast(base, ir.IntType(8).as_pointer())
-    return builder.bitcast(builder.gep(i8, [offset]), ptr_type)
+class _Emit:
+    """IR helpers for one tile: byte addressing into the arrays' data, vector loads, broadcasts."""
+
+    def __init__(self, context, builder, dtype):
+        self.b = builder
+        self.intp = context.get_value_type(types.intp)
+        self.elem = context.get_value_type(dtype)
+        self.size = context.get_abi_sizeof(self.elem)
+        self.width = VECTOR_BYTES // self.size                  # lanes of one vector
+        self.vec = ir.VectorType(self.elem, self.width)
+
+    def const(self, v):
+        return ir.Constant(self.intp, v)
+
+    def add(self, *terms):
+        total = terms[0]
+        for t in terms[1:]:
+            total = self.b.add(total, t)
+        return total
+
+    def ptr(self, data, byte_offset, ty):
+        i8 = self.b.bitcast(data, ir.IntType(8).as_pointer())
+        return self.b.bitcast(self.b.gep(i8, [byte_offset]), ty.as_pointer())
+
+    def load_vec(self, data, byte_offset):
+        return self.b.load(self.ptr(data, byte_offset, self.vec), align=self.size)
+
+    def store_vec(self, value, data, byte_offset):
+        self.b.store(value, self.ptr(data, byte_offset, self.vec), align=self.size)
+
+    def broadcast(self, data, byte_offset):
+        # one element, in every lane
+        x = self.b.load(self.ptr(data, byte_offset, self.elem))
+        undef = ir.Constant(self.vec, ir.Undefined)
+        x = self.b.insert_element(undef, x, ir.Constant(ir.IntType(32), 0))
+        return self.b.shuffle_vector(x, undef, ir.Constant(ir.VectorType(ir.IntType(32), self.width),
+                                                           [0] * self.width))
+
+    def fma(self, x, y, acc):
+        # "contract" lets LLVM fuse the multiply-add; no other fast-math flag, so NaN and inf propagate
+        return self.b.fadd(self.b.fmul(x, y, flags=["contract"]), acc, flags=["contract"])
 
 
 def _make_tile(rows):
+    nv = PANEL_BYTES // VECTOR_BYTES        # vectors per panel row
+
     @intrinsic
     def tile(typingctx, a, pan, out, b, c, n):
         """out[b:b+rows, c:c+n] = a[b:b+rows] @ pan[:, :n] (see the module)."""
@@ -56,62 +95,46 @@ def _make_tile(rows):
         def codegen(context, builder, signature, args):
             A, P, O = (context.make_array(t)(context, builder, v) for t, v in zip(signature.args[:3], args[:3]))
             b, c, n = args[3:]
-            elem = context.get_value_type(signature.args[0].dtype)
-            size = context.get_abi_sizeof(elem)
-            width = VECTOR_BYTES // size
-            nv = PANEL_BYTES // VECTOR_BYTES
-            vec = ir.VectorType(elem, width)
-            intp = context.get_value_type(types.intp)
-
-            def const(v):
-                return ir.Constant(intp, v)
-
+            e = _Emit(context, builder, signature.args[0].dtype)
             K = cgutils.unpack_tuple(builder, P.shape)[0]
             a_row, p_row, o_row = (cgutils.unpack_tuple(builder, X.strides)[0] for X in (A, P, O))
+            a_at = [builder.mul(e.add(b, e.const(i)), a_row) for i in range(rows)]     # bytes to a[b+i]
+            out_at = [e.add(builder.mul(e.add(b, e.const(i)), o_row), builder.mul(c, e.const(e.size)))
+                      for i in range(rows)]                                            # to out[b+i, c]
             # accumulators in entry-block allocas: LLVM's mem2reg keeps them in registers
-            acc = [[cgutils.alloca_once_value(builder, ir.Constant(vec, [0.0] * width)) for _ in range(nv)]
-                   for _ in range(rows)]
-            a_at = [builder.mul(builder.add(b, const(i)), a_row) for i in range(rows)]
-            undef = ir.Constant(vec, ir.Undefined)
-            lane0 = ir.Constant(ir.IntType(32), 0)
-            splat = ir.Constant(ir.VectorType(ir.IntType(32), width), [0] * width)
+            zero = ir.Constant(e.vec, [0.0] * e.width)
+            acc = [[cgutils.alloca_once_value(builder, zero) for _ in range(nv)] for _ in range(rows)]
+
             with cgutils.for_range(builder, K) as loop:
                 k = loop.index
-                w = [builder.load(_byte_ptr(builder, P.data, builder.add(builder.mul(k, p_row), const(VECTOR_BYTES * v)),
-                                            vec.as_pointer()), align=size) for v in range(nv)]
-                k_at = builder.mul(k, const(size))
+                w = [e.load_vec(P.data, e.add(builder.mul(k, p_row), e.const(VECTOR_BYTES * v))) for v in range(nv)]
+                k_at = builder.mul(k, e.const(e.size))
                 for i in range(rows):
-                    x = builder.load(_byte_ptr(builder, A.data, builder.add(a_at[i], k_at), elem.as_pointer()))
-                    x = builder.shuffle_vector(builder.insert_element(undef, x, lane0), undef, splat)
+                    x = e.broadcast(A.data, e.add(a_at[i], k_at))
                     for v in range(nv):
-                        # "contract": one FMA; no other fast-math flag, so NaN and inf propagate
-                        s = builder.fadd(builder.fmul(x, w[v], flags=["contract"]), builder.load(acc[i][v]),
-                                         flags=["contract"])
-                        builder.store(s, acc[i][v])
-            out_at = [builder.add(builder.mul(builder.add(b, const(i)), o_row), builder.mul(c, const(size)))
-                      for i in range(rows)]
-            with builder.if_else(builder.icmp_signed(">=", n, const(nv * width))) as (full, narrow):
+                        builder.store(e.fma(x, w[v], builder.load(acc[i][v])), acc[i][v])
+
+            with builder.if_else(builder.icmp_signed(">=", n, e.const(nv * e.width))) as (full, narrow):
                 with full:
                     for i in range(rows):
                         for v in range(nv):
-                            builder.store(builder.load(acc[i][v]),
-                                          _byte_ptr(builder, O.data, builder.add(out_at[i], const(VECTOR_BYTES * v)),
-                                                    vec.as_pointer()), align=size)
-                with narrow:    # the first n lanes only: the columns past n are someone else's
+                            e.store_vec(builder.load(acc[i][v]), O.data, e.add(out_at[i], e.const(VECTOR_BYTES * v)))
+                with narrow:    # the first n columns only: the ones past n are someone else's
                     for i in range(rows):
                         for v in range(nv):
-                            left = builder.sub(n, const(v * width))
-                            left = builder.select(builder.icmp_signed("<", left, const(width)), left, const(width))
+                            lanes = builder.sub(n, e.const(v * e.width))
+                            lanes = builder.select(builder.icmp_signed("<", lanes, e.const(e.width)), lanes,
+                                                   e.const(e.width))
                             value = builder.load(acc[i][v])
-                            with cgutils.for_range(builder, left) as lanes:
-                                j = lanes.index
-                                at = builder.add(out_at[i], builder.mul(builder.add(j, const(v * width)), const(size)))
+                            with cgutils.for_range(builder, lanes) as lane:
+                                j = lane.index
+                                at = e.add(out_at[i], builder.mul(e.add(j, e.const(v * e.width)), e.const(e.size)))
                                 builder.store(builder.extract_element(value, builder.trunc(j, ir.IntType(32))),
-                                              _byte_ptr(builder, O.data, at, elem.as_pointer()))
+                                              e.ptr(O.data, at, e.elem))
             return context.get_dummy_value()
         return sig, codegen
     return tile
 
 
-# tiles[i] computes i + 1 rows; panels.py calls them by row count
+# tile<r> computes r rows; panels._tile picks one by row count
 tile1, tile2, tile3, tile4, tile5, tile6 = (_make_tile(rows) for rows in range(1, 7))
