@@ -20,7 +20,7 @@ from .gru_backward import gru_backward_sweep, gru_backward_team
 from .gru_forward import gru_forward_sweep, gru_forward_team
 from .lstm_backward import lstm_backward_sweep, lstm_backward_team
 from .lstm_forward import lstm_forward_sweep, lstm_forward_team
-from .panels import panel_width
+from .panels import panel_count, panel_width
 from .rnn_backward import rnn_backward_sweep, rnn_backward_team
 from .rnn_forward import rnn_forward_sweep, rnn_forward_team
 
@@ -87,7 +87,7 @@ def _panels(blocks, K, dtype, packed):
     # (S, K, NW) per gate block: enough panels for the member with the most units, or none
     NW = panel_width(np.dtype(dtype).itemsize)
     most = max(u1 - u0 for _, _, u0, u1 in blocks)
-    return (-(-most // NW) if packed else 0, K, NW)
+    return (panel_count(most, NW) if packed else 0, K, NW)
 
 
 def _forward_scratch(B, G, H, dtype, packed):

@@ -58,10 +58,9 @@ def pack_columns(w, c0, c1, pans):
 
 @kernel
 def panels_dot(a, pans, out, c, n):
-    """out[:, c:c+n] = a (B, K) M[:, :n], M packed in pans (S, K, NW) (its first panel_count(n, NW)
-    panels are read): every row of a,
-    in tiles of at most TILE_ROWS rows by one panel. A panel (K * 128 bytes) stays in L1 or L2 while the
-    tiles walk down a."""
+    """out[:, c:c+n] = a (B, K) M[:, :n], M packed in pans (S, K, NW), of which the first
+    panel_count(n, NW) panels are read: every row of a, in tiles of at most TILE_ROWS rows by one
+    panel. A panel (K * 128 bytes) stays in L1 or L2 while the tiles walk down a."""
     B = a.shape[0]
     NW = pans.shape[2]
     tiles = -(-B // TILE_ROWS)
