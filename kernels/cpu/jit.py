@@ -10,6 +10,11 @@ from numba import njit
 
 kernel = njit(error_model="numpy", cache=True, nogil=True)
 
+# Small helpers of the sweeps' per-step code (sweep.py: active, units4), inlined by numba: as
+# calls, each passes its arrays as many arguments and returns an error status the caller must
+# test, and a step made such calls per sequence.
+inline_kernel = njit(error_model="numpy", cache=True, nogil=True, inline="always")
+
 # For dot-product loops only: "reassoc" lets LLVM split a sum over k into vector lanes (without
 # it a float reduction stays scalar), "contract" lets it use FMA. No nnan/ninf/nsz, so NaN and
 # inf propagate exactly as in IEEE arithmetic.

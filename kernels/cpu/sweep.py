@@ -25,7 +25,7 @@ allocates nothing, barrier.py), then the team's:
     sync    the barrier (barrier.py)
     blocks, p   member p's block, blocks[p] = (b0, b1, u0, u1) (member_block)
 """
-from .jit import kernel
+from .jit import inline_kernel, kernel
 from .panels import pack_columns, pack_rows, panels_dot
 from .recurrent import columns_dot, rows_dot
 
@@ -51,7 +51,7 @@ def state_before(seq, first, t, reverse):
     return seq[t + 1] if reverse else seq[t - 1]
 
 
-@kernel
+@inline_kernel
 def active(t, lens, b):
     """Whether step t belongs to sequence b (not padding)."""
     return t < lens[b]
@@ -79,14 +79,7 @@ def copy_into(dst, src):
         dst[j] = src[j]
 
 
-@kernel
-def add_into(dst, src):
-    """dst[:] += src, as copy_into."""
-    for j in range(dst.shape[0]):
-        dst[j] += src[j]
-
-
-@kernel
+@inline_kernel
 def units4(v, H, u0, u1):
     """The 4 gate blocks of a (4H,) row, each cut to units u0..u1: views indexed from 0. A fused
     loop over range(u1 - u0) vectorises; one over range(u0, u1) does not (numba must allow for
@@ -94,7 +87,7 @@ def units4(v, H, u0, u1):
     return v[u0:u1], v[H + u0:H + u1], v[2 * H + u0:2 * H + u1], v[3 * H + u0:3 * H + u1]
 
 
-@kernel
+@inline_kernel
 def units3(v, H, u0, u1):
     """As units4, for the 3 gate blocks of a (3H,) row."""
     return v[u0:u1], v[H + u0:H + u1], v[2 * H + u0:2 * H + u1]
