@@ -9,9 +9,10 @@ H hidden size, G gates, D directions, I_l a layer's input size (I, then D*H), in
     h_t of each direction, and the layer output    T*B*D*H twice (once when D = 1)
     saved state sequence when training             T*B*D*H   (LSTM c_t, GRU hn_t)
     backward, one layer at a time                  T*B*(G*H*(1 + [GRU]) + 2*I_l)   dG, dx, their sum
-                                                   + T*B*G*H when the CPU weight-gradient GEMMs
-                                                             split over threads and copy dG's
-                                                             column blocks
+                                                   + the CPU weight-gradient GEMM's scratch:
+                                                             its panels, or with BLAS (wide
+                                                             inputs) T*B*G*H when it splits over
+                                                             threads and copies dG's column blocks
 Training holds every layer's kept buffers until backward has passed it; inference (need_grad
 False) holds one layer's and the previous layer's output. Weights' gradients are added too.
 Measured against tracemalloc on the CPU backend, the estimate is at most 1.6x the peak and
@@ -38,17 +39,17 @@ def workspace_bytes(mode, T, B, I, H, num_layers=1, bidirectional=False, dtype="
         return int(np.dtype(dtype).itemsize * (projection + outputs + max(layer_in) * TB + weights))
     gates_kept = D * projection if mode in ("LSTM", "GRU") else 0
     states_kept = TB * D * H * SAVED_STATES[mode]
-    backward = max(TB * (G * H * (2 if mode == "GRU" else 1) + 2 * i) + _column_blocks(TB, G * H, i)
+    backward = max(TB * (G * H * (2 if mode == "GRU" else 1) + 2 * i) + _column_blocks(TB, G * H, i, np.dtype(dtype).itemsize)
                    for i in layer_in)
     transient = 0 if gates_kept else projection
     total = num_layers * (gates_kept + states_kept + outputs) + transient + backward + weights
     return int(np.dtype(dtype).itemsize * total)
 
 
-def _column_blocks(k, m, n):
-    # what the CPU weight-gradient GEMM dG^T X allocates when it splits over threads
-    from fastrnn.kernels.cpu.blas import matmul_at_extra_elements
-    return matmul_at_extra_elements(k, m, n)
+def _column_blocks(k, m, n, itemsize):
+    # what the CPU weight-gradient GEMM dG^T X allocates besides its output
+    from fastrnn.kernels.cpu.weight_grad import extra_elements
+    return extra_elements(k, m, n, itemsize)
 
 
 def format_bytes(n):

@@ -23,13 +23,14 @@ def rng(request):
 @pytest.fixture(autouse=True)
 def poison_kernel_outputs(monkeypatch):
     """Kernel outputs start as NaN, so an element a kernel forgets to write fails the test."""
-    from fastrnn.kernels.cpu import blas, layer
+    from fastrnn.kernels.cpu import blas, layer, weight_grad
 
     def nan_empty(shape, dtype):
         return np.full(shape, np.nan, dtype=dtype)
 
     monkeypatch.setattr(layer, "_empty", nan_empty)
     monkeypatch.setattr(blas, "_empty", nan_empty)
+    monkeypatch.setattr(weight_grad, "_empty", nan_empty)
     try:
         from fastrnn.kernels.cuda import layer as cuda_layer
     except ImportError:      # numba-cuda not installed: the CUDA tests say so themselves
@@ -46,3 +47,12 @@ def weight_form(request, monkeypatch):
     from helpers import use_weight_form
     use_weight_form(monkeypatch, request.param)
     return request.param
+
+
+@pytest.fixture(params=[1, 2, 3], ids=lambda n: f"team{n}")
+def members(request):
+    """Teams of 1 to 3 members (kernels/cpu/team.py), each given a share however small the work."""
+    from fastrnn.kernels.cpu import team
+    with team.configured(threads=request.param, min_units=1, min_work=0, min_call_work=0, min_rows=1):
+        assert team.size() == request.param, "numba has fewer threads than the team needs (NUMBA_NUM_THREADS)"
+        yield request.param

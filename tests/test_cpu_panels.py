@@ -1,7 +1,8 @@
-"""The packed recurrent product (kernels/cpu/panels.py, microkernel.py) against float64 numpy.
+"""The packed product (kernels/cpu/panels.py, microkernel.py) against float64 numpy.
 
 Every row count of a tile (1 .. TILE_ROWS, and batches that mix them), full and narrower panels,
-K from 1 up, both packings, an output offset; and nothing outside the product's columns written.
+K from 1 up, both packings, an output offset, a strided a (the weight gradient's dG^T) and the
+accumulating form; and nothing outside the product's columns written.
 """
 import numpy as np
 import pytest
@@ -21,10 +22,14 @@ def _packed(pack, w, lo, hi, K, dtype):
 @pytest.mark.parametrize("B", list(range(1, TILE_ROWS + 3)) + [13])    # every tile size, and mixes
 @pytest.mark.parametrize("K, cols", [(1, (0, 1)), (37, (3, 40)), (16, (0, 32)), (9, (5, 71))])
 @pytest.mark.parametrize("form", ["rows", "columns"])
-def test_panels_dot_matches_numpy(rng, dtype, B, K, cols, form):
+@pytest.mark.parametrize("variant", ["store", "accumulate", "strided a"])
+def test_panels_dot_matches_numpy(rng, dtype, B, K, cols, form, variant):
     lo, hi = cols
     n, c = hi - lo, 2
-    a = rng.standard_normal((B, K)).astype(dtype)
+    if variant == "strided a":      # a = dG[:, m0:m1]^T: rows one element apart, k a row of dG apart
+        a = rng.standard_normal((K, B + 3)).astype(dtype)[:, 1:B + 1].T
+    else:
+        a = rng.standard_normal((B, K)).astype(dtype)
     if form == "rows":      # forward: the panels hold w[lo:hi]^T
         w = rng.standard_normal((hi + 3, K)).astype(dtype)
         pans = _packed(panels.pack_rows, w, lo, hi, K, dtype)
@@ -35,8 +40,10 @@ def test_panels_dot_matches_numpy(rng, dtype, B, K, cols, form):
         m = w[:, lo:hi]
     assert not np.isnan(pans).any()     # every lane packed: the columns past hi are zero
     out = np.full((B, c + n + 5), np.nan, dtype=dtype)
-    panels.panels_dot(a, pans, out, c, n)
-    want = a.astype(np.float64) @ m.astype(np.float64)
+    before = rng.standard_normal((B, n)).astype(dtype) if variant == "accumulate" else np.zeros((B, n))
+    out[:, c:c + n] = before
+    panels.panels_dot(a, pans, out, c, n, variant == "accumulate")
+    want = before + a.astype(np.float64) @ m.astype(np.float64)
     tol = 1e-12 if dtype == np.float64 else 1e-5
     np.testing.assert_allclose(out[:, c:c + n], want, rtol=tol, atol=tol * K)
     assert np.isnan(out[:, :c]).all() and np.isnan(out[:, c + n:]).all()   # nothing else written
@@ -50,6 +57,6 @@ def test_panels_dot_propagates_nan_and_inf():
     w = np.ones((9, 3), np.float32)
     pans = _packed(panels.pack_columns, w, 0, 3, 9, np.float32)
     out = np.zeros((7, 3), np.float32)
-    panels.panels_dot(a, pans, out, 0, 3)
+    panels.panels_dot(a, pans, out, 0, 3, False)
     assert np.isnan(out[1]).all() and np.isposinf(out[3]).all()
     np.testing.assert_array_equal(out[[0, 2, 4, 5, 6]], 9)

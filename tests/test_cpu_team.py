@@ -23,13 +23,6 @@ SHAPES = {
 }
 
 
-@pytest.fixture(params=[1, 2, 3], ids=lambda n: f"team{n}")
-def members(request):
-    with team.configured(threads=request.param, min_units=1, min_work=0, min_call_work=0, min_rows=1):
-        assert team.size() == request.param, "numba has fewer threads than the team needs (NUMBA_NUM_THREADS)"
-        yield request.param
-
-
 @pytest.fixture(params=["units", "batch"])
 def split(request, monkeypatch):
     """How a sweep shares its work (kernels/cpu/layer.BATCH_SPLIT_*): hidden units with a barrier

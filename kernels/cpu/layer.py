@@ -2,7 +2,8 @@
 
     1. input projection  Xp = X W_ih^T, one GEMM over all T*B rows        (blas.py)
     2. recurrent sweep   sequential in t, fused gates + state update      (*_forward.py / *_backward.py)
-    3. weight gradients  dW_ih = dG^T X, dW_hh = dG^T H_prev, dX = dG W_ih, db = sum dG  (blas.py)
+    3. weight gradients  dW_ih = dG^T X, dW_hh = dG^T H_prev (weight_grad.py), dX = dG W_ih (blas.py),
+                         db = sum dG
 Every phase runs on the team of threads in team.py, in one team session per forward or backward:
 the GEMMs split as blas.py decides, the sweeps by sequences or by hidden units (_sweep).
 
@@ -15,7 +16,7 @@ C-contiguous and of one dtype (float32 or float64); fastrnn/functional.py makes 
 import numpy as np
 
 from . import team
-from .blas import matmul, matmul_at
+from .blas import matmul
 from .gru_backward import gru_backward_sweep, gru_backward_team
 from .gru_forward import gru_forward_sweep, gru_forward_team
 from .lstm_backward import lstm_backward_sweep, lstm_backward_team
@@ -23,6 +24,7 @@ from .lstm_forward import lstm_forward_sweep, lstm_forward_team
 from .panels import panel_count, panel_width
 from .rnn_backward import rnn_backward_sweep, rnn_backward_team
 from .rnn_forward import rnn_forward_sweep, rnn_forward_team
+from .weight_grad import weight_grad
 
 
 # A sweep over at least this many rows (T * B) first packs W_hh into panels (panels.py), which
@@ -220,8 +222,8 @@ def _weight_grads(dg_in, dg_rec, x, h_prev, h0, reverse, lens=None):
     H = h_prev.shape[2]
     gi = dg_in.reshape(T * B, -1)
     gr = dg_rec.reshape(T * B, -1)
-    dw_ih = matmul_at(gi, x.reshape(T * B, I))
-    dw_hh = matmul_at(gr, h_prev.reshape(T * B, H))
+    dw_ih = weight_grad(gi, x.reshape(T * B, I))
+    dw_hh = weight_grad(gr, h_prev.reshape(T * B, H))
     if reverse and lens is not None:
         for b in np.flatnonzero(lens < T):
             dw_hh += np.outer(dg_rec[lens[b] - 1, b], h0[b])

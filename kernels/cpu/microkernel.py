@@ -1,12 +1,14 @@
-"""The register tile of the packed recurrent product (panels.py), written as LLVM vector IR.
+"""The register tile of the packed products (panels.py), written as LLVM vector IR.
 
-    out[b + i, c + j] = sum_k a[b + i, k] * pan[k, j]     i < rows, j < n <= NW
+    out[b + i, c + j] (+)= sum_k a[b + i, k] * pan[k, j]     i < rows, j < n <= NW
 
-a (B, K) rows of h_{t-1} or dG_t; pan (K, NW) one panel: NW = PANEL_BYTES / itemsize columns of
-the weight matrix, each k a contiguous 128-byte row. Per k: NV = 2 vector loads of the panel row,
+a (B, K) rows of h_{t-1} or dG_t (the sweeps), or dG^T (weight_grad.py: a strided view, so a's
+k stride is read from the array, not assumed); pan (K, NW) one panel: NW = PANEL_BYTES / itemsize
+columns of the other operand, each k a contiguous 128-byte row. `accumulate` adds the tile to out
+instead of storing it (a product summed over blocks of k). Per k: NV = 2 vector loads of the panel row,
 one broadcast of a[b + i, k] per row i, 2 * rows FMAs into rows * NV vector accumulators, which
-stay in registers for the whole K loop; a tile ends with plain vector stores (masked lane by lane
-for the last, narrower panel of a block). This is the outer-product form of a GEMM microkernel:
+stay in registers for the whole K loop; a tile ends with plain vector stores, or loads, adds and
+stores (lane by lane for the last, narrower panel of a block). This is the outer-product form of a GEMM microkernel:
 no horizontal sums at all, where the dot-product form (recurrent.rows_dot) ends every 4 x 3 block
 with 12 of them.
 Why IR: numba's loop vectoriser only splits a reduction over k into lanes; written as scalar
@@ -88,16 +90,18 @@ def _make_tile(rows):
     nv = PANEL_BYTES // VECTOR_BYTES        # vectors per panel row
 
     @intrinsic
-    def tile(typingctx, a, pan, out, b, c, n):
-        """out[b:b+rows, c:c+n] = a[b:b+rows] @ pan[:, :n] (see the module)."""
-        sig = types.none(a, pan, out, b, c, n)
+    def tile(typingctx, a, pan, out, b, c, n, accumulate):
+        """out[b:b+rows, c:c+n] (+)= a[b:b+rows] @ pan[:, :n] (see the module)."""
+        sig = types.none(a, pan, out, b, c, n, accumulate)
 
         def codegen(context, builder, signature, args):
             A, P, O = (context.make_array(t)(context, builder, v) for t, v in zip(signature.args[:3], args[:3]))
-            b, c, n = args[3:]
+            b, c, n = args[3:6]
+            add = context.cast(builder, args[6], signature.args[6], types.boolean)
             e = _Emit(context, builder, signature.args[0].dtype)
             K = cgutils.unpack_tuple(builder, P.shape)[0]
-            a_row, p_row, o_row = (cgutils.unpack_tuple(builder, X.strides)[0] for X in (A, P, O))
+            a_row, a_k = cgutils.unpack_tuple(builder, A.strides)
+            p_row, o_row = (cgutils.unpack_tuple(builder, X.strides)[0] for X in (P, O))
             a_at = [builder.mul(e.add(b, e.const(i)), a_row) for i in range(rows)]     # bytes to a[b+i]
             out_at = [e.add(builder.mul(e.add(b, e.const(i)), o_row), builder.mul(c, e.const(e.size)))
                       for i in range(rows)]                                            # to out[b+i, c]
@@ -108,7 +112,7 @@ def _make_tile(rows):
             with cgutils.for_range(builder, K) as loop:
                 k = loop.index
                 w = [e.load_vec(P.data, e.add(builder.mul(k, p_row), e.const(VECTOR_BYTES * v))) for v in range(nv)]
-                k_at = builder.mul(k, e.const(e.size))
+                k_at = builder.mul(k, a_k)
                 for i in range(rows):
                     x = e.broadcast(A.data, e.add(a_at[i], k_at))
                     for v in range(nv):
@@ -118,7 +122,11 @@ def _make_tile(rows):
                 with full:
                     for i in range(rows):
                         for v in range(nv):
-                            e.store_vec(builder.load(acc[i][v]), O.data, e.add(out_at[i], e.const(VECTOR_BYTES * v)))
+                            at = e.add(out_at[i], e.const(VECTOR_BYTES * v))
+                            value = builder.load(acc[i][v])
+                            with builder.if_then(add):
+                                builder.store(builder.fadd(value, e.load_vec(O.data, at)), acc[i][v])
+                            e.store_vec(builder.load(acc[i][v]), O.data, at)
                 with narrow:    # the first n columns only: the ones past n are someone else's
                     for i in range(rows):
                         for v in range(nv):
@@ -128,9 +136,10 @@ def _make_tile(rows):
                             value = builder.load(acc[i][v])
                             with cgutils.for_range(builder, lanes) as lane:
                                 j = lane.index
-                                at = e.add(out_at[i], builder.mul(e.add(j, e.const(v * e.width)), e.const(e.size)))
-                                builder.store(builder.extract_element(value, builder.trunc(j, ir.IntType(32))),
-                                              e.ptr(O.data, at, e.elem))
+                                at = e.ptr(O.data, e.add(out_at[i], builder.mul(e.add(j, e.const(v * e.width)),
+                                                                               e.const(e.size))), e.elem)
+                                x = builder.extract_element(value, builder.trunc(j, ir.IntType(32)))
+                                builder.store(builder.select(add, builder.fadd(x, builder.load(at)), x), at)
             return context.get_dummy_value()
         return sig, codegen
     return tile

@@ -124,7 +124,7 @@ def recurrent_rows(h_prev, w_hh, pans, rec, u0, u1):
         if pans.shape[1] == 0:
             rows_dot(h_prev, w_hh, q * H + u0, q * H + u1, rec, q * H + u0)
         else:
-            panels_dot(h_prev, pans[q], rec, q * H + u0, u1 - u0)
+            panels_dot(h_prev, pans[q], rec, q * H + u0, u1 - u0, False)
 
 
 @kernel
@@ -147,7 +147,7 @@ def recurrent_grad(dg, w_hh, pans, dh, t, lens, ragged, rec, u0, u1):
     if pans.shape[0] == 0:
         columns_dot(dg, w_hh, u0, u1, out)
     else:
-        panels_dot(dg, pans, out, u0, u1 - u0)
+        panels_dot(dg, pans, out, u0, u1 - u0, False)
     if ragged:
         for b in range(dh.shape[0]):
             if active(t, lens, b):
