@@ -32,7 +32,8 @@ def gru_backward_step(a_t, hn_t, h_prev, dy_t, dh, di_t, dr_t, direct, t, lens, 
         ar, az, an = units3(a_t[b], H, u0, u1)
         dir_, diz, din = units3(di_t[b], H, u0, u1)
         drr, drz, drn = units3(dr_t[b], H, u0, u1)
-        hnb, hp, dyb, dhb, dirb = hn_t[b, u0:u1], h_prev[b, u0:u1], dy_t[b, u0:u1], dh[b, u0:u1], direct[b, u0:u1]
+        hnb, hp, dyb = hn_t[b, u0:u1], h_prev[b, u0:u1], dy_t[b, u0:u1]
+        dhb, dirb = dh[b, u0:u1], direct[b, u0:u1]
         for j in range(u1 - u0):
             r = ar[j]
             z = az[j]
@@ -81,7 +82,8 @@ def gru_backward_sweep(gates, hn_all, y, h0, w_hh, dy, dh, reverse, dgi, dgh, le
     for step in range(T):
         t = time_index(step, T, not reverse)
         h_prev = rows_before(y, h0, t, reverse, lens, ragged, scratch, b0, b1)
-        gru_backward_step(gates[t], hn_all[t], h_prev, dy[t], dh, dgi[t], dgh[t], direct, t, lens, b0, b1, u0, u1)
+        gru_backward_step(gates[t], hn_all[t], h_prev, dy[t], dh, dgi[t], dgh[t], direct, t, lens,
+                          b0, b1, u0, u1)
         barrier(sync, p, step + 1)
         recurrent_grad(dgh[t, b0:b1], w_hh, pans, dh[b0:b1], t, lens[b0:b1], ragged, rec[b0:b1], u0, u1)
         add_direct(dh, direct, t, lens, b0, b1, u0, u1)

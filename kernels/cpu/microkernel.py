@@ -2,15 +2,15 @@
 
     out[b + i, c + j] (+)= sum_k a[b + i, k] * pan[k, j]     i < rows, j < n <= NW
 
-a (B, K) rows of h_{t-1} or dG_t (the sweeps), or dG^T (weight_grad.py: a strided view, so a's
-k stride is read from the array, not assumed); pan (K, NW) one panel: NW = PANEL_BYTES / itemsize
-columns of the other operand, each k a contiguous 128-byte row. `accumulate` adds the tile to out
-instead of storing it (a product summed over blocks of k). Per k: NV = 2 vector loads of the panel row,
-one broadcast of a[b + i, k] per row i, 2 * rows FMAs into rows * NV vector accumulators, which
-stay in registers for the whole K loop; a tile ends with plain vector stores, or loads, adds and
-stores (lane by lane for the last, narrower panel of a block). This is the outer-product form of a GEMM microkernel:
-no horizontal sums at all, where the dot-product form (recurrent.rows_dot) ends every 4 x 3 block
-with 12 of them.
+a (B, K): rows of h_{t-1} or dG_t (the sweeps), or of dG^T (weight_grad.py: a strided view, so
+a's k stride is read from the array, not assumed); pan (K, NW) one panel: NW = PANEL_BYTES /
+itemsize columns of the other operand, each k a contiguous 128-byte row. `accumulate` adds the
+tile to out instead of storing it (a product summed over blocks of k). Per k: NV = 2 vector loads
+of the panel row, one broadcast of a[b + i, k] per row i, 2 * rows FMAs into rows * NV vector
+accumulators, which stay in registers for the whole K loop; a tile ends with plain vector stores,
+or loads, adds and stores (lane by lane for the last, narrower panel of a block). This is the
+outer-product form of a GEMM microkernel: no horizontal sums at all, where the dot-product form
+(recurrent.rows_dot) ends every 4 x 3 block with 12 of them.
 Why IR: numba's loop vectoriser only splits a reduction over k into lanes; written as scalar
 accumulators over a panel row, LLVM's SLP vectoriser left this loop scalar (9-19 GFLOP/s).
 Measured, one core of a Zen 4 (AVX-512, sgemm peak about 105 GFLOP/s per core), float32, GFLOP/s
