@@ -3,10 +3,15 @@
 error_model="numpy": float division without numba's ZeroDivisionError check, which would
 otherwise put a branch with an exception exit into every gate loop and stop vectorisation
 (measured: sigmoid+tanh loop 15 ns/element with the check, under 1 ns without).
-cache=True: compiled kernels are reused across processes (first compile is seconds).
+cache=True: compiled kernels are reused across processes (first compile is seconds); an edit in
+any file of this package recompiles them all (cache.py).
 nogil=True: the team's threads (team.py) run kernels side by side.
 """
 from numba import njit
+
+from . import cache
+
+cache.install()     # before any kernel is decorated: cache=True picks its locator then
 
 kernel = njit(error_model="numpy", cache=True, nogil=True)
 
