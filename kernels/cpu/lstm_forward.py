@@ -21,8 +21,7 @@ def lstm_forward_step(xp_t, rec, bias, c, y_t, c_t, save, t, lens, b0, b1, u0, u
     """The fused pointwise step of sequences b0 <= b < b1, units u0 <= j < u1:
     xp_t (B, 4H) x W_ih^T, in: pre-activation part, out: activations; rec (B, 4H) h_{t-1} W_hh^T;
     bias (4H,); c (B, H) c_{t-1} in, c_t out; y_t (B, H) out: h_t; c_t (B, H) out: c_t, if save.
-    One call per member and step, not per sequence: a call costs 100-150 ns in its arguments
-    alone. The loop over j runs on 1-D views indexed from 0, the form LLVM vectorises."""
+    One call per member and step (sweep.py: pointwise steps)."""
     H = c.shape[1]
     bi, bf, bg, bo = units4(bias, H, u0, u1)
     for b in range(b0, b1):

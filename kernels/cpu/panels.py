@@ -1,4 +1,5 @@
-"""W_hh packed into panels, and the recurrent product over them (microkernel.py).
+"""Matrices packed into panels, and the product over them (microkernel.py): W_hh for the sweeps'
+per-step product, blocks of X or H_prev for the weight gradients (weight_grad.py).
 
 A packed matrix M (K, N) is pans (S, K, NW): NW = PANEL_BYTES / itemsize columns per panel,
 pans[s, k, j] = M[k, s*NW + j], each panel's K rows contiguous, its last columns past N zero.

@@ -13,6 +13,11 @@ sequences b0 <= b < b1 and hidden units u0 <= j < u1 (layer._sweep picks one of 
 Split by units, each member has the whole batch and the rows of W_hh that produce its units; a
 step reads all of h_{t-1} (or dG_t), so the members meet at a barrier each step (barrier.py).
 Split by sequences, each member has all the units and runs on its own: its barrier has one member.
+
+Pointwise steps (<cell>_forward_step, <cell>_backward_step): a member calls its cell's fused loop
+once per step for all its sequences, not once per sequence, because a call costs 100-150 ns in its
+arguments alone (measured: LSTM forward, 64 units, 5.4 -> 4.0 ns per unit). Inside, the loop over
+units runs on 1-D views indexed from 0 (units4, units3), the form LLVM vectorises.
 Everything else a member writes is its own.
 
 Every sweep ends its arguments with its scratch, which the caller allocates (layer.py: a member

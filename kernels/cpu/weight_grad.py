@@ -39,7 +39,7 @@ def weight_grad(a, b):
     """a^T @ b -> (m, n) C-contiguous, for a (k, m) and b (k, n) C-contiguous, k >= 1."""
     k, m = a.shape
     n = b.shape[1]
-    if n > MAX_TILE_COLUMNS or k <= blas.OUTER_K:
+    if not _on_tile(k, n):
         return blas.matmul_at(a, b)
     out = _empty((m, n), a.dtype)
     parts = team.row_ranges(m, k * m * n)
@@ -51,9 +51,14 @@ def weight_grad(a, b):
 def extra_elements(k, m, n, itemsize):
     """Elements weight_grad allocates besides its output for (k, m)^T (k, n): the members' panels,
     or what BLAS's split needs (fastrnn.workspace_bytes counts them)."""
-    if n > MAX_TILE_COLUMNS or k <= blas.OUTER_K:
+    if not _on_tile(k, n):
         return blas.matmul_at_extra_elements(k, m, n)
     return len(team.row_ranges(m, k * m * n)) * _panel_elements(k, n, itemsize)
+
+
+def _on_tile(k, n):
+    # the tile up to MAX_TILE_COLUMNS columns; a sum over a few rows stays blas.py's outer products
+    return n <= MAX_TILE_COLUMNS and k > blas.OUTER_K
 
 
 def _panel_elements(k, n, itemsize):
