@@ -10,9 +10,7 @@ H hidden size, G gates, D directions, I_l a layer's input size (I, then D*H), in
     saved state sequence when training             T*B*D*H   (LSTM c_t, GRU hn_t)
     backward, one layer at a time                  T*B*(G*H*(1 + [GRU]) + 2*I_l)   dG, dx, their sum
                                                    + the CPU weight-gradient GEMM's scratch:
-                                                             its panels, or with BLAS (wide
-                                                             inputs) T*B*G*H when it splits over
-                                                             threads and copies dG's column blocks
+                                                             its panels and blocks of dG
 Training holds every layer's kept buffers until backward has passed it; inference (need_grad
 False) holds one layer's and the previous layer's output. Weights' gradients are added too.
 Measured against tracemalloc on the CPU backend, the estimate is at most 1.6x the peak and
@@ -48,7 +46,7 @@ def workspace_bytes(mode, T, B, I, H, num_layers=1, bidirectional=False, dtype="
 
 def _column_blocks(k, m, n, itemsize):
     # what the CPU weight-gradient GEMM dG^T X allocates besides its output
-    from fastrnn.kernels.cpu.weight_grad import extra_elements
+    from fastrnn.kernels.cpu.tile_gemm import extra_elements
     return extra_elements(k, m, n, itemsize)
 
 

@@ -47,11 +47,11 @@ def test_workspace_estimate_matches_the_allocations(rng, mode, case, need_grad):
 @pytest.mark.parametrize("mode", ["LSTM", "GRU", "RNN_TANH"])
 def test_memory_grows_linearly_in_T(rng, mode):
     # One team member: with two, the transient peak of phase 3 depends on whether the members'
-    # buffers (partial sums or column blocks, kernels/cpu/blas.matmul_at) are alive at the same
+    # buffers (kernels/cpu/tile_gemm.py's scratch) are alive at the same
     # moment, i.e. on thread timing (measured at T=1000: 0.72 or 1.23 MB from run to run). The estimate test above
     # runs on the default team and covers both cases.
     # Linear means equal steps: T 1000 -> 2000 adds what 2000 -> 4000 adds half of. (A ratio of peaks
-    # would also count the fixed scratch that does not grow with T, such as weight_grad's panels.)
+    # would also count the fixed scratch that does not grow with T, such as tile_gemm's panels.)
     with team.configured(threads=1):
         p1, p2, p4 = (_peak(mode, T, 2, 8, 8, 1, False, True, rng) for T in (1000, 2000, 4000))
     assert p1 < p2 < p4 and 1.8 < (p4 - p2) / (p2 - p1) < 2.2, (p1, p2, p4)

@@ -1,4 +1,5 @@
-"""GEMM for phases 1 and 3, split over the team (team.py), through the BLAS numba's np.dot calls.
+"""GEMM for phase 1 (and phase 3's dX at few rows), split over the team (team.py), through the BLAS
+numba's np.dot calls; and phase 3's sums of a few outer products (most of phase 3: tile_gemm.py).
 
 Each member calls BLAS (single-threaded for the duration, team.run) on its share from inside a
 nogil kernel, so the members run at once and no other thread pool competes for the cores.
@@ -104,22 +105,6 @@ def _dot_k(a, b, out, sums, work, blocks, p):
     np.dot(part, b[k0:k1], out if p == 0 else sums[p - 1])
 
 
-@kernel
-def _at_k(a, b, out, sums, blocks, p):
-    # a[k0:k1]^T @ b[k0:k1] into out (member 0) or its own sums[p - 1]
-    k0, k1 = blocks[p, 0], blocks[p, 1]
-    np.dot(a[k0:k1].T, b[k0:k1], out if p == 0 else sums[p - 1])
-
-
-@kernel
-def _at_m(a, b, out, work, blocks, p):
-    # out[m0:m1] = a[:, m0:m1]^T b: the column block copied into work first (k x (m1 - m0))
-    m0, m1 = blocks[p, 0], blocks[p, 1]
-    block = _block(work, p, a.shape[0], m1 - m0)
-    block[:] = a[:, m0:m1]
-    np.dot(block.T, b, out[m0:m1])
-
-
 @team_kernel
 def _dot_rows_team(a, b, out, blocks, done):
     for p in prange(blocks.shape[0]):
@@ -141,23 +126,10 @@ def _dot_k_team(a, b, out, sums, work, blocks, done):
         done[p] = 1
 
 
-@team_kernel
-def _at_k_team(a, b, out, sums, blocks, done):
-    for p in prange(blocks.shape[0]):
-        _at_k(a, b, out, sums, blocks, np.int64(p))
-        done[p] = 1
-
-
-@team_kernel
-def _at_m_team(a, b, out, work, blocks, done):
-    for p in prange(blocks.shape[0]):
-        _at_m(a, b, out, work, blocks, np.int64(p))
-        done[p] = 1
-
-
 # A sum over at most OUTER_K rows (T*B, as at T=1 B=1) is a few outer products: writing the (m, n)
 # output is all its cost, and BLAS passes over it three times (measured, k=1 m=3072 n=1024:
-# BLAS 1.51 ms, outer_sum 0.22 ms on 2 cores; k=3 1.82 vs 0.78; from k=8 BLAS is faster).
+# BLAS 1.51 ms, outer_sum 0.22 ms on 2 cores; k=3 1.82 vs 0.78; from k=8 BLAS was faster, and
+# the tile is faster still: tile_gemm.py).
 OUTER_K = 3
 
 
@@ -185,41 +157,11 @@ def outer_sum_team(a, b, out, blocks, done):
         done[p] = 1
 
 
-def _at_split(k, m, n):
-    """How matmul_at shares (k, m)^T (k, n) among the members: ("outer", ranges of the output rows)
-    for k <= OUTER_K; else ("k", ranges of k), ("m", ranges of the output rows), or ("k", one part).
-    Each way moves extra data: a split over k gives each member but the first an (m, n) sum to
-    add; a split over m copies all of a, k x m, as column blocks. The smaller wins, i.e. k splits
-    when k > (parts - 1) n. Measured on 2 cores, GFLOP/s over k / over m: k=6400 m=512 n=128
-    142 / 96; k=800 m=1024 n=256 159 / 147; k=100 m=1024 n=256 113 / 128."""
-    if k <= OUTER_K:
-        return "outer", team.row_ranges(m, (k + ELEMENT_WORK) * m * n)
-    parts = team.row_ranges(m, k * m * n)
-    if len(parts) == 1 or k > (len(parts) - 1) * n:
-        return "k", team.ranges(k, len(parts))
-    return "m", parts
-
-
-def matmul_at_extra_elements(k, m, n):
-    """Elements matmul_at allocates besides its output for (k, m)^T (k, n): the partial sums of a
-    split over k, or the column blocks of a split over m. fastrnn.workspace_bytes counts them."""
-    how, parts = _at_split(k, m, n)
-    return {"outer": 0, "k": (len(parts) - 1) * m * n, "m": k * m}[how]
-
-
-def matmul_at(a, b):
-    """a^T @ b -> (m, n) C-contiguous, for a (k, m) and b (k, n) C-contiguous: a sum over k, as
-    in the weight gradients dW = dG^T X. The members split k (each summing its share into an (m, n)
-    buffer, added up after) or the m output rows (_at_split); a few rows k are outer products."""
+def outer_products(a, b):
+    """a^T @ b -> (m, n) C-contiguous, for a (k, m) and b (k, n) C-contiguous with k <= OUTER_K
+    rows (tile_gemm.py takes more): the members split out's rows."""
     k, m = a.shape
     n = b.shape[1]
     out = _empty((m, n), a.dtype)
-    how, parts = _at_split(k, m, n)
-    if how == "outer":
-        team.run(outer_sum, outer_sum_team, (a, b, out), parts, blas=False)
-    elif how == "m":
-        work = _empty((len(parts), k * _longest(parts)), a.dtype)
-        team.run(_at_m, _at_m_team, (a, b, out, work), parts)
-    else:
-        _sum_over_k(_at_k, _at_k_team, (a, b), parts, out)
+    team.run(outer_sum, outer_sum_team, (a, b, out), team.row_ranges(m, (k + ELEMENT_WORK) * m * n), blas=False)
     return out

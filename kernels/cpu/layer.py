@@ -1,9 +1,8 @@
 """One layer, one direction, CPU: the three phases around the fused @njit sweeps.
 
-    1. input projection  Xp = X W_ih^T, one GEMM over all T*B rows        (blas.py)
+    1. input projection  Xp = X W_ih^T, one GEMM over all T*B rows        (tile_gemm.py; few rows: blas.py)
     2. recurrent sweep   sequential in t, fused gates + state update      (*_forward.py / *_backward.py)
-    3. weight gradients  dW_ih = dG^T X, dW_hh = dG^T H_prev (weight_grad.py), dX = dG W_ih (blas.py),
-                         db = sum dG
+    3. gradients         dW_ih = dG^T X, dW_hh = dG^T H_prev, dX = dG W_ih (tile_gemm.py), db = sum dG
 Every phase runs on the team of threads in team.py, in one team session per forward or backward:
 the GEMMs split as blas.py decides, the sweeps by sequences or by hidden units (_sweep).
 
@@ -24,7 +23,7 @@ from .lstm_forward import lstm_forward_sweep, lstm_forward_team
 from .panels import panel_count, panel_width
 from .rnn_backward import rnn_backward_sweep, rnn_backward_team
 from .rnn_forward import rnn_forward_sweep, rnn_forward_team
-from .weight_grad import weight_grad
+from .tile_gemm import matmul_at
 
 
 # A sweep over at least this many rows (T * B) first packs W_hh into panels (panels.py), which
@@ -54,6 +53,14 @@ BATCH_SPLIT_SHARED_BYTES = 1 << 22
 BATCH_SPLIT_ROWS = 16
 
 
+# Phase 1's X W_ih^T and phase 3's dX = dG W_ih go to the tile (tile_gemm.py) from this many rows
+# T*B; below, BLAS's GEMV-like product is as fast or faster. Measured on 2 cores of a Zen 5 (BLAS:
+# OpenBLAS on its Haswell kernels), GFLOP/s, tile / BLAS: dX (8, 2048) @ (2048, 512) 50 / 77,
+# (32, 1024) @ (1024, 256) 153 / 147, (800, 1024) @ (1024, 256) 451 / 253; X W^T (12, 8) @ (8, 256)
+# 8 / 10, (800, 256) @ (256, 1024) 383-394 / 246-254, (3200, 512) @ (512, 2048) 450 / 267.
+TILE_ROWS = 32
+
+
 def _empty(shape, dtype):
     # Every kernel output is allocated here. The tests swap in a NaN-filled allocator, so an
     # element that a kernel forgets to write cannot pass unnoticed.
@@ -61,9 +68,12 @@ def _empty(shape, dtype):
 
 
 def _project(x, w_ih):
-    # (T, B, I) @ (I, G*H) -> (T, B, G*H), as one GEMM over T*B rows.
+    # (T, B, I) @ (I, G*H) -> (T, B, G*H), as one GEMM over T*B rows: on the tile as (X^T)^T W_ih^T
+    # (both read in place), or through BLAS for few rows (TILE_ROWS)
     T, B, I = x.shape
-    return matmul(x.reshape(T * B, I), w_ih.T).reshape(T, B, -1)
+    if T * B < TILE_ROWS:
+        return matmul(x.reshape(T * B, I), w_ih.T).reshape(T, B, -1)
+    return matmul_at(x.reshape(T * B, I).T, w_ih.T).reshape(T, B, -1)
 
 
 def _sweep(member, launcher, w_hh, T, B, args, buffers):
@@ -210,8 +220,11 @@ def backward(saved, dy, dstate_n):
 
 
 def _input_grad(dg, w_ih, x_shape):
+    # dX = dG W_ih = (dG^T)^T W_ih on the tile, or through BLAS for few rows (TILE_ROWS)
     T, B, _ = dg.shape
-    return matmul(dg.reshape(T * B, -1), w_ih).reshape(x_shape)
+    if T * B < TILE_ROWS:
+        return matmul(dg.reshape(T * B, -1), w_ih).reshape(x_shape)
+    return matmul_at(dg.reshape(T * B, -1).T, w_ih).reshape(x_shape)
 
 
 def _weight_grads(dg_in, dg_rec, x, h_prev, h0, reverse, lens=None):
@@ -222,8 +235,8 @@ def _weight_grads(dg_in, dg_rec, x, h_prev, h0, reverse, lens=None):
     H = h_prev.shape[2]
     gi = dg_in.reshape(T * B, -1)
     gr = dg_rec.reshape(T * B, -1)
-    dw_ih = weight_grad(gi, x.reshape(T * B, I))
-    dw_hh = weight_grad(gr, h_prev.reshape(T * B, H))
+    dw_ih = matmul_at(gi, x.reshape(T * B, I))
+    dw_hh = matmul_at(gr, h_prev.reshape(T * B, H))
     if reverse and lens is not None:
         for b in np.flatnonzero(lens < T):
             dw_hh += np.outer(dg_rec[lens[b] - 1, b], h0[b])

@@ -2,8 +2,8 @@
 
     out[b + i, c + j] (+)= sum_k a[b + i, k] * pan[k, j]     i < rows, j < n <= NW
 
-a (B, K): rows of h_{t-1} or dG_t (the sweeps), or of dG^T (weight_grad.py: a strided view, so
-a's k stride is read from the array, not assumed); pan (K, NW) one panel: NW = PANEL_BYTES /
+a (B, K): rows of h_{t-1} or dG_t (the sweeps), or of a GEMM's a^T (tile_gemm.py: a view that may
+be strided, so a's k stride is read from the array, not assumed); pan (K, NW) one panel: NW = PANEL_BYTES /
 itemsize columns of the other operand, each k a contiguous 128-byte row. `accumulate` adds the
 tile to out instead of storing it (a product summed over blocks of k). Per k: NV = 2 vector loads
 of the panel row, one broadcast of a[b + i, k] per row i, 2 * rows FMAs into rows * NV vector

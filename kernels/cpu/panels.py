@@ -1,5 +1,5 @@
 """Matrices packed into panels, and the product over them (microkernel.py): W_hh for the sweeps'
-per-step product, blocks of X or H_prev for the weight gradients (weight_grad.py).
+per-step product, blocks of the GEMMs' b (W_ih, W_ih^T, X, H_prev) for phases 1 and 3 (tile_gemm.py).
 
 A packed matrix M (K, N) is pans (S, K, NW): NW = PANEL_BYTES / itemsize columns per panel,
 pans[s, k, j] = M[k, s*NW + j], each panel's K rows contiguous, its last columns past N zero.
@@ -55,7 +55,7 @@ def pack_columns(w, c0, c1, pans):
             src = row[c0 + s * NW:c0 + s * NW + n]
             if n == NW:
                 # Fixed 16-element runs (NW is 32 or 16): a loop of n iterations is vectorised
-                # for 64 at a time and left scalar at n = 32 (weight_grad.py packs all of b this
+                # for 64 at a time and left scalar at n = 32 (tile_gemm.py packs all of b this
                 # way: measured 1.0 -> 0.4 ns per element)
                 for j0 in range(0, NW, 16):
                     for j in range(16):

@@ -1,0 +1,126 @@
+"""Phase 3's GEMMs on the register tile: out = a^T b, a sum over k of outer products.
+
+    out (m, n) = a (k, m)^T b (k, n)
+    weight gradients  a = dG (T*B, G*H), b = X (T*B, I) or H_prev (T*B, H)   a C-contiguous
+    input gradient    a = dG^T, b = W_ih (G*H, I): dX = dG W_ih                a F-contiguous
+    input projection  a = X^T, b = W_ih^T: X W_ih^T (phase 1)                  a, b F-contiguous
+
+The members split out's rows m0..m1: no partial sums to add up after. A member walks k in blocks
+of KC and b's columns in blocks of NC: it packs b[k0:k1, c0:c1] into panels (panels.pack_columns)
+and adds that block's product into out[m0:m1, c0:c1] (panels.panels_dot, storing for the first
+block of k, accumulating after). The block's panels (KC * NC elements, 256 KiB float32) are read
+by every tile of the member's rows, from L2. The tile reads a^T's rows: in place when a is
+F-contiguous, else from a copy (_rows says why).
+
+A sum over a few rows k (T*B at T=1) stays blas.py's outer products. Measured on 2 cores of a
+Zen 5 (OpenBLAS 0.3.30 with OPENBLAS_CORETYPE=Haswell set in the environment), float32,
+GFLOP/s, tile / BLAS: a^T b k=800 m=1024 n=256 408 / 248; k=3200 m=4096 n=1024 431 / 256; k=32
+m=4096 n=1024 388 / 222; dG W_ih k=1024 m=800 n=256 451 / 253, k=512 m=3200 n=128 473 / 253. On a
+Zen 4 (sgemm peak 205), before the copy of a, the tile led up to n=512 (k=800 m=1024 n=256
+204 / 184) and trailed at n=1024 (k=3200 m=4096 187 / 196; k=32 m=4096 92 / 133).
+"""
+import numpy as np
+from numba import prange
+
+from . import blas, team
+from .jit import kernel, team_kernel
+from .panels import pack_columns, panel_count, panel_width, panels_dot
+
+KC = 256      # rows of k per block
+NC = 256      # columns of b per block (a multiple of every panel width)
+
+
+def _empty(shape, dtype):
+    # The tests swap in a NaN-filled allocator (as layer._empty).
+    return np.empty(shape, dtype=dtype)
+
+
+def matmul_at(a, b):
+    """a^T @ b -> (m, n) C-contiguous, for a (k, m) and b (k, n) C- or F-contiguous, k >= 1.
+    (An F-contiguous b is packed from its strided rows: slower per element, but a pass over b
+    once per member.)"""
+    k, m = a.shape
+    n = b.shape[1]
+    if k <= blas.OUTER_K:
+        return blas.outer_products(np.ascontiguousarray(a), b)
+    out = _empty((m, n), a.dtype)
+    parts = team.row_ranges(m, k * m * n)
+    longest = max(m1 - m0 for m0, m1 in parts)
+    copy = _copies(a)
+    work = _empty((len(parts), _work_elements(k, longest, n, a.itemsize, copy)), a.dtype)
+    team.run(_rows, _rows_team, (a, b, out, work, copy), parts, blas=False)
+    return out
+
+
+def extra_elements(k, m, n, itemsize):
+    """Elements matmul_at allocates besides its output for (k, m)^T (k, n), a C-contiguous: the
+    members' panels and copies of a (fastrnn.workspace_bytes counts them)."""
+    if k <= blas.OUTER_K:
+        return 0
+    parts = team.row_ranges(m, k * m * n)
+    longest = max(m1 - m0 for m0, m1 in parts)
+    return len(parts) * _work_elements(k, longest, n, itemsize, True)
+
+
+def _copies(a):
+    # whether _rows copies a into slabs: when a^T's rows are strided (a's rows contiguous)
+    return a.shape[1] > 1 and a.strides[1] == a.itemsize
+
+
+def _work_elements(k, rows, n, itemsize, copies_a):
+    # one member's scratch: panels for a block of KC rows by NC columns of b, then, if a is
+    # C-contiguous, a slab of KC rows by `rows` of a (its leading dimension padded, _slab_width)
+    NW = panel_width(itemsize)
+    panels = panel_count(min(NC, n), NW) * min(KC, k) * NW
+    return panels + (min(KC, k) * _slab_width(rows) if copies_a else 0)
+
+
+@kernel
+def _slab_width(rows):
+    # A slab's rows are this many elements apart: a multiple of 16 (64-byte rows for float32), and
+    # an odd multiple, so that no power of two of bytes separates them (_rows says why)
+    return (rows // 32) * 32 + 16 if rows % 32 <= 16 else (rows // 32) * 32 + 48
+
+
+@kernel
+def _rows(a, b, out, work, copy, blocks, p):
+    # out[m0:m1] = a[:, m0:m1]^T b, member p's rows (blocks[p]); work[p] its scratch, flat.
+    # The tile reads a^T's rows, i.e. a[k, m0 + i] for k = k0, k0 + 1, ...: a C-contiguous a puts
+    # those a row of a apart, often a power of two of bytes (G*H floats), so a block's KC reads
+    # land in one set of L1 and of L2, and evict each other. So a C-contiguous a is first copied,
+    # block by block, into a slab whose rows are not a power of two apart. Measured on 2 cores of a
+    # Zen 5, GFLOP/s, a in place / slab: k=800 m=1024 n=256 332 / 439, k=2048 m=2048 n=2048
+    # 338 / 404, k=800 m=4096 n=1024 306 / 420. An F-contiguous a (a = dG^T for dX = dG W) has
+    # a^T's rows contiguous: read in place.
+    m0, m1 = blocks[p, 0], blocks[p, 1]
+    k, n = b.shape
+    NW = panel_width(a.itemsize)
+    rows = m1 - m0
+    width = _slab_width(rows)
+    panels = panel_count(min(NC, n), NW) * min(KC, k) * NW     # the slab goes after the panels
+    for k0 in range(0, k, KC):
+        k1 = min(k, k0 + KC)
+        if copy:
+            slab = work[p, panels:panels + (k1 - k0) * width].reshape((k1 - k0, width))
+            for i in range(k1 - k0):
+                src = a[k0 + i, m0:m1]
+                dst = slab[i]
+                for j in range(rows):
+                    dst[j] = src[j]
+            at = slab[:, :rows].T
+        else:
+            at = a[k0:k1, m0:m1].T
+        for c0 in range(0, n, NC):
+            c1 = min(n, c0 + NC)
+            S = panel_count(c1 - c0, NW)
+            # C-contiguous (S, k1 - k0, NW): the panels' rows back to back, as the tile reads them
+            block = work[p, :S * (k1 - k0) * NW].reshape((S, k1 - k0, NW))
+            pack_columns(b[k0:k1], c0, c1, block)
+            panels_dot(at, block, out[m0:m1], c0, c1 - c0, k0 > 0)
+
+
+@team_kernel
+def _rows_team(a, b, out, work, copy, blocks, done):
+    for p in prange(blocks.shape[0]):
+        _rows(a, b, out, work, copy, blocks, np.int64(p))
+        done[p] = 1
