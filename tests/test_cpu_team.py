@@ -112,6 +112,9 @@ def test_matmul_every_split(rng, members, dtype, m, k, n, layout):
     tol = 1e-12 if dtype == np.float64 else 1e-5
     want = a.astype(np.float64) @ b.astype(np.float64)
     np.testing.assert_allclose(blas.matmul(a, b), want, rtol=tol, atol=tol * k)
+    out = np.full((m, n), np.nan, dtype)
+    assert blas.matmul(a, b, out) is out
+    np.testing.assert_allclose(out, want, rtol=tol, atol=tol * k)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

@@ -43,7 +43,7 @@ def test_slab_rows_are_wide_enough_and_not_a_power_of_two_apart(rows):
 @pytest.mark.parametrize("k, tile", [(3, False), (4, True), (1, False)])
 def test_matmul_at_hands_few_rows_to_outer_products(rng, monkeypatch, k, tile):
     calls = []
-    monkeypatch.setattr(tg.blas, "outer_products", lambda a, b: calls.append(1) or a.T @ b)
+    monkeypatch.setattr(tg.blas, "outer_products", lambda a, b, out: calls.append(1) or a.T @ b)
     a = rng.standard_normal((k, 6)).astype(np.float32)
     b = rng.standard_normal((k, 600)).astype(np.float32)
     np.testing.assert_allclose(tg.matmul_at(a, b), a.T.astype(np.float64) @ b, rtol=1e-5, atol=1e-5)
@@ -61,3 +61,12 @@ def test_matmul_at_propagates_nan_and_inf(layout):
     assert np.isnan(out[2]).all()
     assert np.isposinf(np.delete(out, 2, axis=0)[:, 5]).all()
     np.testing.assert_array_equal(np.delete(np.delete(out, 2, axis=0), 5, axis=1), 300)
+
+
+@pytest.mark.parametrize("k", [2, 40])      # outer products, the tile
+def test_matmul_at_writes_into_a_given_output(rng, k):
+    a = rng.standard_normal((k, 9)).astype(np.float32)
+    b = rng.standard_normal((k, 20)).astype(np.float32)
+    out = np.full((9, 20), np.nan, np.float32)
+    assert tg.matmul_at(a, b, out) is out
+    np.testing.assert_allclose(out, a.T.astype(np.float64) @ b, rtol=1e-5, atol=1e-5)

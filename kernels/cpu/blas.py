@@ -30,8 +30,9 @@ ELEMENT_WORK = 10
 SKINNY_ROWS = 256
 
 
-def matmul(a, b):
-    """a (m, k) @ b (k, n) -> (m, n) C-contiguous; a C-contiguous, b C- or F-contiguous.
+def matmul(a, b, out=None):
+    """a (m, k) @ b (k, n) -> (m, n) C-contiguous (into `out` if given); a C-contiguous, b C- or
+    F-contiguous.
 
     The members take contiguous ranges of a's rows, each reading all of b. A skinny a (m < k,
     and fewer than SKINNY_ROWS rows per member) instead has the members share b, so that b is
@@ -42,7 +43,7 @@ def matmul(a, b):
     (8, 1536) @ (1536, 512) 0.38 vs 1.1 (W^T); (64, 1024) @ (1024, 4096) 4.6 vs 5.8."""
     m, k = a.shape
     n = b.shape[1]
-    out = _empty((m, n), a.dtype)
+    out = _empty((m, n), a.dtype) if out is None else out
     if m >= k or m >= SKINNY_ROWS * team.size():
         team.run(_dot_rows, _dot_rows_team, (a, b, out), team.row_ranges(m, m * k * n))
     elif b.flags.f_contiguous:
@@ -157,11 +158,11 @@ def outer_sum_team(a, b, out, blocks, done):
         done[p] = 1
 
 
-def outer_products(a, b):
+def outer_products(a, b, out=None):
     """a^T @ b -> (m, n) C-contiguous, for a (k, m) and b (k, n) C-contiguous with k <= OUTER_K
     rows (tile_gemm.py takes more): the members split out's rows."""
     k, m = a.shape
     n = b.shape[1]
-    out = _empty((m, n), a.dtype)
+    out = _empty((m, n), a.dtype) if out is None else out
     team.run(outer_sum, outer_sum_team, (a, b, out), team.row_ranges(m, (k + ELEMENT_WORK) * m * n), blas=False)
     return out

@@ -35,15 +35,16 @@ def _empty(shape, dtype):
     return np.empty(shape, dtype=dtype)
 
 
-def matmul_at(a, b):
-    """a^T @ b -> (m, n) C-contiguous, for a (k, m) and b (k, n) C- or F-contiguous, k >= 1.
+def matmul_at(a, b, out=None):
+    """a^T @ b -> (m, n) C-contiguous (into `out` if given, C-contiguous), for a (k, m) and
+    b (k, n) C- or F-contiguous, k >= 1.
     (An F-contiguous b is packed from its strided rows: slower per element, but a pass over b
     once per member.)"""
     k, m = a.shape
     n = b.shape[1]
     if k <= blas.OUTER_K:
-        return blas.outer_products(np.ascontiguousarray(a), b)
-    out = _empty((m, n), a.dtype)
+        return blas.outer_products(np.ascontiguousarray(a), b, out)
+    out = _empty((m, n), a.dtype) if out is None else out
     parts = team.row_ranges(m, k * m * n)
     longest = max(m1 - m0 for m0, m1 in parts)
     copy = _copies(a)
