@@ -8,8 +8,9 @@
 The members split out's rows m0..m1: no partial sums to add up after. A member walks k in blocks
 of KC and b's columns in blocks of NC: it packs b[k0:k1, c0:c1] into panels (panels.pack_columns)
 and adds that block's product into out[m0:m1, c0:c1] (panels.panels_dot, storing for the first
-block of k, accumulating after). The block's panels (KC * NC elements, 256 KiB float32) are read
-by every tile of the member's rows, from L2. The tile reads a^T's rows: in place when a is
+block of k, accumulating after), MC rows at a time: the block's panels (KC * NC elements, 256 KiB
+float32) and those rows of a (192 KiB) stay in L2 while every tile of the rows passes over every
+panel (measured X W^T (6400, 1024) @ (1024, 4096): 422 -> 472 GFLOP/s on 2 cores). The tile reads a^T's rows: in place when a is
 F-contiguous, else from a copy (_rows says why).
 
 A sum over a few rows k (T*B at T=1) stays blas.py's outer products. Measured on 2 cores of a
@@ -28,6 +29,7 @@ from .panels import pack_columns, panel_count, panel_width, panels_dot
 
 KC = 256      # rows of k per block
 NC = 256      # columns of b per block (a multiple of every panel width)
+MC = 192      # rows of a per pass over a block's panels: with the block (KC x NC), both stay in L2
 
 
 def _empty(shape, dtype):
@@ -117,7 +119,9 @@ def _rows(a, b, out, work, copy, blocks, p):
             # C-contiguous (S, k1 - k0, NW): the panels' rows back to back, as the tile reads them
             block = work[p, :S * (k1 - k0) * NW].reshape((S, k1 - k0, NW))
             pack_columns(b[k0:k1], c0, c1, block)
-            panels_dot(at, block, out[m0:m1], c0, c1 - c0, k0 > 0)
+            for r0 in range(0, rows, MC):
+                r1 = min(rows, r0 + MC)
+                panels_dot(at[r0:r1], block, out[m0 + r0:m0 + r1], c0, c1 - c0, k0 > 0)
 
 
 @team_kernel
