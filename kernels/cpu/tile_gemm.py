@@ -5,13 +5,14 @@
     input gradient    a = dG^T, b = W_ih (G*H, I): dX = dG W_ih                a F-contiguous
     input projection  a = X^T, b = W_ih^T: X W_ih^T (phase 1)                  a, b F-contiguous
 
-The members split out's rows m0..m1: no partial sums to add up after. A member walks k in blocks
-of KC and b's columns in blocks of NC: it packs b[k0:k1, c0:c1] into panels (panels.pack_columns)
-and adds that block's product into out[m0:m1, c0:c1] (panels.panels_dot, storing for the first
-block of k, accumulating after), MC rows at a time: the block's panels (KC * NC elements, 256 KiB
-float32) and those rows of a (192 KiB) stay in L2 while every tile of the rows passes over every
-panel (measured X W^T (6400, 1024) @ (1024, 4096): 422 -> 472 GFLOP/s on 2 cores). The tile reads a^T's rows: in place when a is
-F-contiguous, else from a copy (_rows says why).
+The members split out's rows m0..m1, or, for fewer rows than k, the sum over k (_split). A member
+walks its k in blocks of KC and b's columns in blocks of NC: it packs b[k0:k1, c0:c1] into panels
+(panels.pack_columns) and adds that block's product into out[m0:m1, c0:c1] (panels.panels_dot,
+storing for the first block of k, accumulating after), MC rows at a time: the block's panels
+(KC * NC elements, 256 KiB float32) and those rows of a (192 KiB) stay in L2 while every tile of
+the rows passes over every panel (measured X W^T (6400, 1024) @ (1024, 4096): 422 -> 472 GFLOP/s
+on 2 cores). The tile reads a^T's rows: in place when a is F-contiguous, else from a copy (_rows
+says why).
 
 A sum over a few rows k (T*B at T=1) stays blas.py's outer products. Measured on 2 cores of a
 Zen 5 (OpenBLAS 0.3.30 with OPENBLAS_CORETYPE=Haswell set in the environment), float32,
@@ -47,11 +48,13 @@ def matmul_at(a, b, out=None):
     if k <= blas.OUTER_K:
         return blas.outer_products(np.ascontiguousarray(a), b, out)
     out = _empty((m, n), a.dtype) if out is None else out
-    parts = team.row_ranges(m, k * m * n)
-    longest = max(m1 - m0 for m0, m1 in parts)
+    blocks = _split(k, m, n)
     copy = _copies(a)
-    work = _empty((len(parts), _work_elements(k, longest, n, a.itemsize, copy)), a.dtype)
-    team.run(_rows, _rows_team, (a, b, out, work, copy), parts, blas=False)
+    sums = _empty((_sums(blocks), m, n), a.dtype)
+    work = _empty((len(blocks), _work_elements(blocks, n, a.itemsize, copy)), a.dtype)
+    team.run(_rows, _rows_team, (a, b, out, sums, work, copy), blocks, blas=False)
+    for s in sums:
+        out += s
     return out
 
 
@@ -60,9 +63,27 @@ def extra_elements(k, m, n, itemsize):
     members' panels and copies of a (fastrnn.workspace_bytes counts them)."""
     if k <= blas.OUTER_K:
         return 0
-    parts = team.row_ranges(m, k * m * n)
-    longest = max(m1 - m0 for m0, m1 in parts)
-    return len(parts) * _work_elements(k, longest, n, itemsize, True)
+    blocks = _split(k, m, n)
+    return len(blocks) * _work_elements(blocks, n, itemsize, True) + _sums(blocks) * m * n
+
+
+def _split(k, m, n):
+    """The members' blocks (m0, m1, k0, k1): rows of out and the range of the sum each computes.
+    Each member packs the b of its range of k, so splitting out's rows packs all of b once per
+    member; splitting k packs it once in all, but each member but the first sums into its own
+    (m, n) buffer, added up after. The rows split when m >= k: then a member's rows repay the
+    packing. Measured on 2 cores of a Zen 5, GFLOP/s, split of the rows / of k: k=3200 m=n=128
+    276 / 323; k=32000 m=512 n=128 311 / 347; k=1600 m=n=256 346 / 390; dX at T*B=32, k=1024 m=32
+    n=256 137 / 196; and where the rows split, k=800 m=1024 n=256 416 / 405."""
+    rows = team.row_ranges(m, k * m * n)
+    if len(rows) > 1 and m < k:
+        return [(0, m, k0, k1) for k0, k1 in team.ranges(k, len(rows))]
+    return [(m0, m1, 0, k) for m0, m1 in rows]
+
+
+def _sums(blocks):
+    # partial sums to add up: one per member but the first when the members split k
+    return len(blocks) - 1 if blocks[0][3] < blocks[-1][3] else 0
 
 
 def _copies(a):
@@ -70,12 +91,14 @@ def _copies(a):
     return a.shape[1] > 1 and a.strides[1] == a.itemsize
 
 
-def _work_elements(k, rows, n, itemsize, copies_a):
+def _work_elements(blocks, n, itemsize, copies_a):
     # one member's scratch: panels for a block of KC rows by NC columns of b, then, if a is
-    # C-contiguous, a slab of KC rows by `rows` of a (its leading dimension padded, _slab_width)
+    # C-contiguous, a slab of KC rows by the most rows of a member (leading dimension padded,
+    # _slab_width)
     NW = panel_width(itemsize)
-    panels = panel_count(min(NC, n), NW) * min(KC, k) * NW
-    return panels + (min(KC, k) * _slab_width(rows) if copies_a else 0)
+    kc = min(KC, max(k1 - k0 for _, _, k0, k1 in blocks))
+    rows = max(m1 - m0 for m0, m1, _, _ in blocks)
+    return panel_count(min(NC, n), NW) * kc * NW + (kc * _slab_width(rows) if copies_a else 0)
 
 
 @kernel
@@ -86,8 +109,9 @@ def _slab_width(rows):
 
 
 @kernel
-def _rows(a, b, out, work, copy, blocks, p):
-    # out[m0:m1] = a[:, m0:m1]^T b, member p's rows (blocks[p]); work[p] its scratch, flat.
+def _rows(a, b, out, sums, work, copy, blocks, p):
+    # out[m0:m1] = a[k0:k1, m0:m1]^T b[k0:k1], member p's block (blocks[p] = m0, m1, k0, k1), into
+    # out itself, or into sums[p - 1] when the members split k (_split); work[p] its scratch, flat.
     # The tile reads a^T's rows, i.e. a[k, m0 + i] for k = k0, k0 + 1, ...: a C-contiguous a puts
     # those a row of a apart, often a power of two of bytes (G*H floats), so a block's KC reads
     # land in one set of L1 and of L2, and evict each other. So a C-contiguous a is first copied,
@@ -95,14 +119,15 @@ def _rows(a, b, out, work, copy, blocks, p):
     # Zen 5, GFLOP/s, a in place / slab: k=800 m=1024 n=256 332 / 439, k=2048 m=2048 n=2048
     # 338 / 404, k=800 m=4096 n=1024 306 / 420. An F-contiguous a (a = dG^T for dX = dG W) has
     # a^T's rows contiguous: read in place.
-    m0, m1 = blocks[p, 0], blocks[p, 1]
-    k, n = b.shape
+    m0, m1, kb, ke = blocks[p, 0], blocks[p, 1], blocks[p, 2], blocks[p, 3]
+    n = b.shape[1]
     NW = panel_width(a.itemsize)
     rows = m1 - m0
     width = _slab_width(rows)
-    panels = panel_count(min(NC, n), NW) * min(KC, k) * NW     # the slab goes after the panels
-    for k0 in range(0, k, KC):
-        k1 = min(k, k0 + KC)
+    panels = panel_count(min(NC, n), NW) * min(KC, ke - kb) * NW     # the slab goes after the panels
+    dest = out if kb == 0 else sums[p - 1]     # member 0, or every member of a split of the rows
+    for k0 in range(kb, ke, KC):
+        k1 = min(ke, k0 + KC)
         if copy:
             slab = work[p, panels:panels + (k1 - k0) * width].reshape((k1 - k0, width))
             for i in range(k1 - k0):
@@ -121,11 +146,11 @@ def _rows(a, b, out, work, copy, blocks, p):
             pack_columns(b[k0:k1], c0, c1, block)
             for r0 in range(0, rows, MC):
                 r1 = min(rows, r0 + MC)
-                panels_dot(at[r0:r1], block, out[m0 + r0:m0 + r1], c0, c1 - c0, k0 > 0)
+                panels_dot(at[r0:r1], block, dest[m0 + r0:m0 + r1], c0, c1 - c0, k0 > kb)
 
 
 @team_kernel
-def _rows_team(a, b, out, work, copy, blocks, done):
+def _rows_team(a, b, out, sums, work, copy, blocks, done):
     for p in prange(blocks.shape[0]):
-        _rows(a, b, out, work, copy, blocks, np.int64(p))
+        _rows(a, b, out, sums, work, copy, blocks, np.int64(p))
         done[p] = 1
