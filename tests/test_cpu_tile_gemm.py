@@ -1,9 +1,10 @@
 """Phase 3's GEMMs on the register tile (kernels/cpu/tile_gemm.py) against float64 numpy.
 
 Blocks of k and of b's columns that end early or fit once, narrow last panels, output rows that
-do not fill a tile, rows in several passes of MC, fewer rows than members, a C-contiguous a (copied into slabs of every padded
-width) and an F-contiguous one (read in place: dX = dG W), an F-contiguous b (X W^T), and the hand-over of a few rows k to
-blas.py's outer products."""
+do not fill a tile, rows in several passes of MC, fewer rows than members (the split of k); a
+C-contiguous a read in place, or copied into slabs of both padded widths where its rows are a
+multiple of 4 KiB apart; an F-contiguous a (dX = dG W) and b (X W^T); and the hand-over of a few
+rows k to blas.py's outer products."""
 import numpy as np
 import pytest
 
@@ -19,6 +20,7 @@ SHAPES = [
     (40, 50, 33),                       # 50 rows: 25 per member of 2, 17 of 3 (both slab widths)
     (9, 97, 16),                        # 97 rows: 48 / 49 per member of 2, 32 / 33 of 3
     (70, 2 * tg.MC + 7, 40),            # rows in passes of MC, the last one short, for 1-3 members
+    (40, 1024, 33),                     # rows of a 4 or 8 KiB apart: copied into slabs
 ]
 
 

@@ -4,7 +4,8 @@
     2. recurrent sweep   sequential in t, fused gates + state update      (*_forward.py / *_backward.py)
     3. gradients         dW_ih = dG^T X, dW_hh = dG^T H_prev, dX = dG W_ih (tile_gemm.py), db = sum dG
 Every phase runs on the team of threads in team.py, in one team session per forward or backward:
-the GEMMs split as blas.py decides, the sweeps by sequences or by hidden units (_sweep).
+the GEMMs as tile_gemm.py (or, for few rows, blas.py) decides, the sweeps by sequences or by hidden
+units (_sweep).
 
 Same contract as fastrnn/reference/layer.py (which it is tested against):
     forward(mode, x, state0, w_ih, w_hh, b_ih, b_hh, reverse, need_grad, lengths) -> y, state_n, saved
@@ -56,7 +57,7 @@ BATCH_SPLIT_ROWS = 16
 # Phase 1's X W_ih^T and phase 3's dX = dG W_ih go to the tile (tile_gemm.py) from this many rows
 # T*B; below, BLAS's GEMV-like product is as fast or faster. Measured on 2 cores of a Zen 5 (BLAS:
 # OpenBLAS on its Haswell kernels), GFLOP/s, tile / BLAS: dX (8, 2048) @ (2048, 512) 50 / 77,
-# (32, 1024) @ (1024, 256) 153 / 147, (800, 1024) @ (1024, 256) 451 / 253; X W^T (12, 8) @ (8, 256)
+# (32, 1024) @ (1024, 256) 196 / 147, (800, 1024) @ (1024, 256) 451 / 253; X W^T (12, 8) @ (8, 256)
 # 8 / 10, (800, 256) @ (256, 1024) 383-394 / 246-254, (3200, 512) @ (512, 2048) 450 / 267.
 TILE_ROWS = 32
 

@@ -10,7 +10,8 @@ caller's BLAS settings are theirs). On 2 cores, two single-threaded BLAS calls o
 2048^3 sgemm also beat OpenBLAS's own two threads (135 vs 155 ms).
 
 A sweep splits the batch, or the hidden units (and with them the rows of W_hh) among the members,
-who then meet at one barrier per step (barrier.py). Phases 1 and 3 split their GEMMs (blas.py).
+who then meet at one barrier per step (barrier.py). Phases 1 and 3 split their GEMMs (tile_gemm.py,
+blas.py).
 
 The members are the threads of numba's parallel loops: each kernel that a team runs has a team
 kernel beside it (jit.team_kernel), one `prange` over the members. Why numba's threads and not

@@ -86,9 +86,14 @@ def _sums(blocks):
     return len(blocks) - 1 if blocks[0][3] < blocks[-1][3] else 0
 
 
+# L1's sets repeat every ALIAS_BYTES (64 sets of 64-byte lines, on Zen 4 and 5 and Intel's cores)
+ALIAS_BYTES = 4096
+
+
 def _copies(a):
-    # whether _rows copies a into slabs: when a^T's rows are strided (a's rows contiguous)
-    return a.shape[1] > 1 and a.strides[1] == a.itemsize
+    # whether _rows copies a into slabs: when a^T's k steps, a's rows, are a multiple of
+    # ALIAS_BYTES apart (_rows says why)
+    return a.shape[1] > 1 and a.strides[1] == a.itemsize and a.strides[0] % ALIAS_BYTES == 0
 
 
 def _work_elements(blocks, n, itemsize, copies_a):
@@ -112,13 +117,14 @@ def _slab_width(rows):
 def _rows(a, b, out, sums, work, copy, blocks, p):
     # out[m0:m1] = a[k0:k1, m0:m1]^T b[k0:k1], member p's block (blocks[p] = m0, m1, k0, k1), into
     # out itself, or into sums[p - 1] when the members split k (_split); work[p] its scratch, flat.
-    # The tile reads a^T's rows, i.e. a[k, m0 + i] for k = k0, k0 + 1, ...: a C-contiguous a puts
-    # those a row of a apart, often a power of two of bytes (G*H floats), so a block's KC reads
-    # land in one set of L1 and of L2, and evict each other. So a C-contiguous a is first copied,
-    # block by block, into a slab whose rows are not a power of two apart. Measured on 2 cores of a
-    # Zen 5, GFLOP/s, a in place / slab: k=800 m=1024 n=256 332 / 439, k=2048 m=2048 n=2048
-    # 338 / 404, k=800 m=4096 n=1024 306 / 420. An F-contiguous a (a = dG^T for dX = dG W) has
-    # a^T's rows contiguous: read in place.
+    # The tile reads a^T's rows, i.e. a[k, m0 + i] for k = k0, k0 + 1, ...: for a C-contiguous a,
+    # one row of a apart. Where that is a multiple of ALIAS_BYTES (G*H floats for H a multiple of
+    # 256 in LSTM, of 1024 in GRU), a block's KC reads land in one set of L1 and evict each other.
+    # So such an a is first copied, block by block, into a slab whose rows are an odd multiple of
+    # 64 bytes apart. Elsewhere the copy costs more than it saves. Measured on 2 cores of a Zen 5,
+    # GFLOP/s, in place / slab: row stride 4 KiB (k=3200 m=1024 n=256) 322 / 406, 8 KiB 320 / 413,
+    # 12 KiB 326 / 419, 16 KiB 320 / 403; but 4160 B 401 / 384, 6 KiB 435 / 405, 3 KiB 430 / 388,
+    # 2 KiB (k=32000 m=512 n=128) 408 / 339, 512 B (m=n=128) 290 / 255.
     m0, m1, kb, ke = blocks[p, 0], blocks[p, 1], blocks[p, 2], blocks[p, 3]
     n = b.shape[1]
     NW = panel_width(a.itemsize)
