@@ -56,10 +56,10 @@ BATCH_SPLIT_ROWS = 16
 
 # Phase 1's X W_ih^T and phase 3's dX = dG W_ih go to the tile (tile_gemm.py) from this many rows
 # T*B; below, BLAS's GEMV-like product is as fast or faster. Measured on 2 cores of a Zen 5 (BLAS:
-# OpenBLAS on its Haswell kernels), GFLOP/s, tile / BLAS: dX (8, 2048) @ (2048, 512) 50 / 77,
-# (32, 1024) @ (1024, 256) 196 / 147, (800, 1024) @ (1024, 256) 451 / 253; X W^T (12, 8) @ (8, 256)
-# 8 / 10, (800, 256) @ (256, 1024) 383-394 / 246-254, (3200, 512) @ (512, 2048) 450 / 267.
-TILE_ROWS = 32
+# OpenBLAS on its Haswell kernels), us, tile / BLAS, H=128 / 256 / 512 (I = H, 4H gates): X W^T
+# at 4 rows 27 / 28, 87 / 60, 178 / 205; at 8 rows 28 / 32, 59 / 64, 198 / 239; at 32 rows
+# 30 / 36, 88 / 116, 303 / 438; dG W at 8 rows 28 / 34, 59 / 67, 193 / 240.
+TILE_ROWS = 8
 
 
 def _empty(shape, dtype):

@@ -7,7 +7,7 @@
 
 The members split out's rows m0..m1, or, for fewer rows than k, the sum over k (_split). A member
 walks its k in blocks of KC and b's columns in blocks of NC: it packs b[k0:k1, c0:c1] into panels
-(panels.pack_columns) and adds that block's product into out[m0:m1, c0:c1] (panels.panels_dot,
+(pack_block) and adds that block's product into out[m0:m1, c0:c1] (panels.panels_dot,
 storing for the first block of k, accumulating after), MC rows at a time: the block's panels
 (KC * NC elements, 256 KiB float32) and those rows of a (192 KiB) stay in L2 while every tile of
 the rows passes over every panel (measured X W^T (6400, 1024) @ (1024, 4096): 422 -> 472 GFLOP/s
@@ -22,11 +22,12 @@ Zen 4 (sgemm peak 205), before the copy of a, the tile led up to n=512 (k=800 m=
 204 / 184) and trailed at n=1024 (k=3200 m=4096 187 / 196; k=32 m=4096 92 / 133).
 """
 import numpy as np
-from numba import prange
+from numba import prange, types
+from numba.extending import overload
 
 from . import blas, team
 from .jit import kernel, team_kernel
-from .panels import pack_columns, panel_count, panel_width, panels_dot
+from .panels import pack_columns, pack_rows, panel_count, panel_width, panels_dot
 
 KC = 256      # rows of k per block
 NC = 256      # columns of b per block (a multiple of every panel width)
@@ -40,9 +41,7 @@ def _empty(shape, dtype):
 
 def matmul_at(a, b, out=None):
     """a^T @ b -> (m, n) C-contiguous (into `out` if given, C-contiguous), for a (k, m) and
-    b (k, n) C- or F-contiguous, k >= 1.
-    (An F-contiguous b is packed from its strided rows: slower per element, but a pass over b
-    once per member.)"""
+    b (k, n) C- or F-contiguous, k >= 1."""
     k, m = a.shape
     n = b.shape[1]
     if k <= blas.OUTER_K:
@@ -149,10 +148,31 @@ def _rows(a, b, out, sums, work, copy, blocks, p):
             S = panel_count(c1 - c0, NW)
             # C-contiguous (S, k1 - k0, NW): the panels' rows back to back, as the tile reads them
             block = work[p, :S * (k1 - k0) * NW].reshape((S, k1 - k0, NW))
-            pack_columns(b[k0:k1], c0, c1, block)
+            pack_block(b, k0, k1, c0, c1, block)
             for r0 in range(0, rows, MC):
                 r1 = min(rows, r0 + MC)
                 panels_dot(at[r0:r1], block, dest[m0 + r0:m0 + r1], c0, c1 - c0, k0 > kb)
+
+
+def pack_block(b, k0, k1, c0, c1, block):
+    """block <- b[k0:k1, c0:c1] in panels (panels.py), for b (k, n) of any layout."""
+
+
+@overload(pack_block)
+def _pack_block(b, k0, k1, c0, c1, block):
+    # An F-contiguous b (W_ih^T) is packed from the rows of b^T, read in order: its own rows are
+    # gathered a row of W_ih apart. Measured, 2 cores, X W^T through the tile / BLAS, us:
+    # (32, 256) @ (256, 1024) gathered 169 / 116, from rows 102 / 125; (128, 512) @ (512, 2048)
+    # 1191 / 1226 -> 868 / 1266. Chosen by layout when the caller compiles: one runtime branch
+    # between the two packings slowed the other products (dX at 32 rows 85 -> 148 us).
+    if isinstance(b, types.Array) and b.layout == "F":
+        def by_rows(b, k0, k1, c0, c1, block):
+            pack_rows(b.T[:, k0:k1], c0, c1, block)
+        return by_rows
+
+    def by_columns(b, k0, k1, c0, c1, block):
+        pack_columns(b[k0:k1], c0, c1, block)
+    return by_columns
 
 
 @team_kernel
