@@ -211,6 +211,53 @@ def test_blas_single_threaded_for_a_whole_session():
             assert [c.get_num_threads() for c in controllers] == [2] * len(controllers)
 
 
+def test_one_session_instance_nests_and_is_shared_by_threads():
+    # layer.py decorates with one instance: entered inside itself, and by threads in turn, it
+    # must keep BLAS limited until its outermost entry leaves, and leave no state behind. (BLAS's
+    # thread count is read in the main thread only: this OpenBLAS ignores a thread's
+    # openblas_set_num_threads after the main thread's, which threadpool_limits makes.)
+    import threading
+
+    from threadpoolctl import threadpool_limits
+    controllers = team._blas_controllers()
+    held = team.session()
+    seen = []
+
+    @held
+    def call(depth, main):
+        seen.append((team._session["depth"], team._session["blas"],
+                     [c.get_num_threads() for c in controllers] if main else None))
+        if depth:
+            call(depth - 1, main)
+
+    with threadpool_limits(limits=2, user_api="blas"):
+        call(2, True)
+        assert seen == [(d, True, [1] * len(controllers)) for d in (1, 2, 3)]
+        assert [c.get_num_threads() for c in controllers] == [2] * len(controllers)
+        seen.clear()
+        threads = [threading.Thread(target=call, args=(1, False)) for _ in range(3)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert sorted(seen) == [(1, True, None)] * 3 + [(2, True, None)] * 3
+    assert team._session["depth"] == 0 and team._session["limits"] == [] and not team._session["blas"]
+
+
+def test_a_session_that_fails_to_start_releases_the_team(monkeypatch):
+    monkeypatch.setenv("FASTRNN_NUM_THREADS", "0")
+    with pytest.raises(ValueError, match="FASTRNN_NUM_THREADS"):
+        with team.session():
+            pass
+    monkeypatch.delenv("FASTRNN_NUM_THREADS")
+    ok = []
+    import threading
+    t = threading.Thread(target=lambda: team.run(_member, _member_team, (np.zeros(1),), [(0, 1)]) or ok.append(1))
+    t.start()
+    t.join(timeout=30)
+    assert ok == [1], "the team's lock was left held"
+
+
 def test_session_reads_the_team_size_once(monkeypatch):
     monkeypatch.setenv("FASTRNN_NUM_THREADS", "3")
     with team.session():

@@ -32,7 +32,7 @@ process may run on, and at most numba's thread count, NUMBA_NUM_THREADS).
 import os
 import sys
 import threading
-from contextlib import contextmanager, nullcontext
+from contextlib import ContextDecorator, contextmanager
 
 import numba
 import numpy as np
@@ -63,7 +63,7 @@ _settings = {"threads": None, "min_units": MIN_UNITS, "min_work": MIN_WORK, "min
              "min_rows": MIN_ROWS}
 _lock = threading.RLock()      # one team: concurrent callers take turns (a session, or one run)
 _blas = None
-_session = {"depth": 0, "size": None, "blas": False, "threads": None}   # guarded by _lock
+_session = {"depth": 0, "size": None, "blas": False, "threads": None, "limits": []}   # guarded by _lock
 _layer = {"most": None}        # members numba's threading layer can run at once (_most_members)
 
 
@@ -71,7 +71,7 @@ def _after_fork_in_child():
     # A free lock; and GNU OpenMP, if the parent ran it, must not be used again (module docstring).
     global _lock
     _lock = threading.RLock()
-    _session.update(depth=0, size=None, blas=False, threads=None)
+    _session.update(depth=0, size=None, blas=False, threads=None, limits=[])
     if _layer["most"] is not None and numba.threading_layer() == "omp":
         _layer["most"] = 1
 
@@ -189,45 +189,66 @@ def run(member, launcher, args, blocks, blas=True):
                                "FASTRNN_NUM_THREADS=1 runs the kernel on this thread, where it raises")
 
 
-@contextmanager
-def session(blas=True):
+class session(ContextDecorator):
     """Holds the team for a sequence of runs (a layer's forward: two; its backward: four): other
     threads' calls wait for the whole sequence, the team's size is looked up once, and BLAS is made
     single-threaded once, if `blas` and not already (about 7 us each time, restored on leaving the
-    session that set it). Sessions nest; run() opens one of its own."""
-    with _lock:
-        outer = _session["depth"] == 0
-        if outer:
-            _session["size"] = size()
-            _session["threads"] = numba.get_num_threads()   # run() changes it; restored below
-        _session["depth"] += 1
-        limit = blas and not _session["blas"]    # this session sets BLAS, and restores it
-        if limit:
-            _session["blas"] = True
+    session that set it). Sessions nest; run() opens one of its own. Also a decorator.
+
+    A class, not a generator: a layer call enters a dozen nested sessions, and a generator's
+    context manager costs about 1.5 us more each time. Its state lives in _session, guarded by
+    _lock, so one instance (a decorator's) may be entered by several threads in turn, or again
+    inside itself."""
+
+    def __init__(self, blas=True):
+        self.blas = blas
+
+    def __enter__(self):
+        _lock.acquire()
         try:
-            with _single_threaded_blas() if limit else nullcontext():
-                yield
-        finally:
+            s = _session
+            if s["depth"] == 0:
+                s["size"] = size()
+                s["threads"] = numba.get_num_threads()   # run() changes it; restored on leaving
+            limit = self.blas and not s["blas"]          # this session sets BLAS, and restores it
             if limit:
-                _session["blas"] = False
-            _session["depth"] -= 1
-            if outer:
-                _session["size"] = None
-                if numba.get_num_threads() != _session["threads"]:
-                    numba.set_num_threads(_session["threads"])
+                s["blas_before"] = _limit_blas()
+                s["blas"] = True
+            s["limits"].append(limit)
+            s["depth"] += 1
+        except BaseException:
+            _lock.release()
+            raise
+        return self
+
+    def __exit__(self, *exc):
+        s = _session
+        try:
+            s["depth"] -= 1
+            if s["limits"].pop():
+                s["blas"] = False
+                _restore_blas(s.pop("blas_before"))
+            if s["depth"] == 0:
+                s["size"] = None
+                if numba.get_num_threads() != s["threads"]:
+                    numba.set_num_threads(s["threads"])
+        finally:
+            _lock.release()
+        return False
 
 
-@contextmanager
-def _single_threaded_blas():
+def _limit_blas():
+    """Every BLAS library single-threaded; returns their thread counts before."""
     controllers = _blas_controllers()
     before = [c.get_num_threads() for c in controllers]
     for c in controllers:
         c.set_num_threads(1)
-    try:
-        yield
-    finally:
-        for c, n in zip(controllers, before):
-            c.set_num_threads(n)
+    return before
+
+
+def _restore_blas(before):
+    for c, n in zip(_blas_controllers(), before):
+        c.set_num_threads(n)
 
 
 def _blas_controllers():
