@@ -59,7 +59,7 @@ BATCH_SPLIT_ROWS = 16
 # OpenBLAS on its Haswell kernels), us, tile / BLAS, H=128 / 256 / 512 (I = H, 4H gates): X W^T
 # at 4 rows 27 / 28, 87 / 60, 178 / 205; at 8 rows 28 / 32, 59 / 64, 198 / 239; at 32 rows
 # 30 / 36, 88 / 116, 303 / 438; dG W at 8 rows 28 / 34, 59 / 67, 193 / 240.
-TILE_ROWS = 8
+TILE_GEMM_ROWS = 8
 
 
 def _empty(shape, dtype):
@@ -70,9 +70,9 @@ def _empty(shape, dtype):
 
 def _project(x, w_ih):
     # (T, B, I) @ (I, G*H) -> (T, B, G*H), as one GEMM over T*B rows: on the tile as (X^T)^T W_ih^T
-    # (both read in place), or through BLAS for few rows (TILE_ROWS)
+    # (both read in place), or through BLAS for few rows (TILE_GEMM_ROWS)
     T, B, I = x.shape
-    if T * B < TILE_ROWS:
+    if T * B < TILE_GEMM_ROWS:
         return matmul(x.reshape(T * B, I), w_ih.T).reshape(T, B, -1)
     return matmul_at(x.reshape(T * B, I).T, w_ih.T).reshape(T, B, -1)
 
@@ -221,9 +221,9 @@ def backward(saved, dy, dstate_n):
 
 
 def _input_grad(dg, w_ih, x_shape):
-    # dX = dG W_ih = (dG^T)^T W_ih on the tile, or through BLAS for few rows (TILE_ROWS)
+    # dX = dG W_ih = (dG^T)^T W_ih on the tile, or through BLAS for few rows (TILE_GEMM_ROWS)
     T, B, _ = dg.shape
-    if T * B < TILE_ROWS:
+    if T * B < TILE_GEMM_ROWS:
         return matmul(dg.reshape(T * B, -1), w_ih).reshape(x_shape)
     return matmul_at(dg.reshape(T * B, -1).T, w_ih).reshape(x_shape)
 

@@ -12,7 +12,7 @@ Packing costs a pass over W_hh (measured 0.3-1.0 ns per element, H=128..1024); l
 only for sweeps over enough rows (T * B) to repay it.
 """
 from .jit import kernel
-from .microkernel import PANEL_BYTES, TILE_ROWS, tile1, tile2, tile3, tile4, tile5, tile6
+from .microkernel import PANEL_BYTES, TILE_ROWS, tile1, tile2, tile3, tile4, tile5, tile6, tile7, tile8
 
 
 @kernel
@@ -80,15 +80,19 @@ def panels_dot(a, pans, out, c, n, accumulate):
         pan = pans[s]
         cs = c + s * NW
         ns = min(NW, n - s * NW)
-        for i in range(tiles):     # tiles of nearly equal rows: B = 8 as 4 + 4, not 6 + 2
+        for i in range(tiles):     # tiles of nearly equal rows: B = 10 as 5 + 5, not 8 + 2
             b = i * B // tiles
             _tile(a, pan, out, b, cs, ns, (i + 1) * B // tiles - b, accumulate)
 
 
 @kernel
 def _tile(a, pan, out, b, c, n, rows, accumulate):
-    # out[b:b+rows, c:c+n] (+)= a[b:b+rows] pan[:, :n], rows = 1 .. 6 (microkernel.py)
-    if rows == 6:
+    # out[b:b+rows, c:c+n] (+)= a[b:b+rows] pan[:, :n], rows = 1 .. 8 (microkernel.py)
+    if rows == 8:
+        tile8(a, pan, out, b, c, n, accumulate)
+    elif rows == 7:
+        tile7(a, pan, out, b, c, n, accumulate)
+    elif rows == 6:
         tile6(a, pan, out, b, c, n, accumulate)
     elif rows == 5:
         tile5(a, pan, out, b, c, n, accumulate)
