@@ -9,7 +9,9 @@ import fastrnn
 
 
 def machine():
-    """CPU model, core count, the CPU kernels' team size, GPU, library versions."""
+    """CPU model, core count, the CPU kernels' team size, the CPU numba compiles for and the
+    kernels OpenBLAS runs (both move the CPU timings: OPENBLAS_CORETYPE, say), GPU, library
+    versions."""
     cpu = platform.processor() or platform.machine()
     try:
         with open("/proc/cpuinfo") as f:
@@ -19,7 +21,8 @@ def machine():
     import numba
 
     from fastrnn.kernels.cpu import team
-    info = {"cpu": cpu, "cores": os.cpu_count(), "threads": team.size(), "python": platform.python_version(),
+    info = {"cpu": cpu, "cores": os.cpu_count(), "threads": team.size(), "cpu_target": _cpu_target(),
+            "blas": _blas(), "python": platform.python_version(),
             "numpy": np.__version__, "numba": numba.__version__, "fastrnn": fastrnn.__version__,
             "gpu": None, "torch": None, "cupy": None}
     try:
@@ -37,9 +40,26 @@ def machine():
     return info
 
 
+def _cpu_target():
+    import llvmlite.binding as llvm
+    return llvm.get_host_cpu_name()
+
+
+def _blas():
+    # e.g. "openblas 0.3.30 (Haswell)", for each BLAS library loaded: numpy's, and scipy's, which
+    # the CPU kernels call (loaded here if not yet)
+    from threadpoolctl import threadpool_info
+
+    from fastrnn.kernels.cpu import team
+    team._blas_controllers()
+    libs = {f"{i.get('internal_api')} {i.get('version')} ({i.get('architecture') or '?'})"
+            for i in threadpool_info() if i.get("user_api") == "blas"}
+    return ", ".join(sorted(libs)) or "none found"
+
+
 def header(info, backend, peak):
-    line1 = (f"fastrnn {info['fastrnn']} (backend {backend}) | {info['cpu']}, {info['cores']} cores "
-             f"({info['threads']} threads) | "
+    line1 = (f"fastrnn {info['fastrnn']} (backend {backend}) | {info['cpu']} ({info.get('cpu_target', '?')}), "
+             f"{info['cores']} cores ({info['threads']} threads) | BLAS {info.get('blas', '?')} | "
              f"GPU: {info['gpu'] or 'none'} | numba {info['numba']} | torch {info['torch'] or 'not installed'}")
     if backend == "cuda":
         line1 += f" | cupy {info.get('cupy') or 'not installed (GEMMs on the fallback kernel)'}"

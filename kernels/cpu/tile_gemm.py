@@ -63,7 +63,8 @@ def extra_elements(k, m, n, itemsize):
     if k <= blas.OUTER_K:
         return 0
     blocks = _split(k, m, n)
-    return len(blocks) * _work_elements(blocks, n, itemsize, True) + _sums(blocks) * m * n
+    copies = m > 1 and (m * itemsize) % ALIAS_BYTES == 0      # _copies of a C-contiguous (k, m)
+    return len(blocks) * _work_elements(blocks, n, itemsize, copies) + _sums(blocks) * m * n
 
 
 def _split(k, m, n):
