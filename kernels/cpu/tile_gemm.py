@@ -1,4 +1,4 @@
-"""Phase 3's GEMMs on the register tile: out = a^T b, a sum over k of outer products.
+"""The GEMMs of phases 1 and 3 on the register tile: out = a^T b, a sum over k of outer products.
 
     out (m, n) = a (k, m)^T b (k, n)
     weight gradients  a = dG (T*B, G*H), b = X (T*B, I) or H_prev (T*B, H)   a C-contiguous
@@ -11,8 +11,8 @@ walks its k in blocks of KC and b's columns in blocks of NC: it packs b[k0:k1, c
 storing for the first block of k, accumulating after), MC rows at a time: the block's panels
 (KC * NC elements, 256 KiB float32) and those rows of a (192 KiB) stay in L2 while every tile of
 the rows passes over every panel (measured X W^T (6400, 1024) @ (1024, 4096): 422 -> 472 GFLOP/s
-on 2 cores). The tile reads a^T's rows: in place when a is F-contiguous, else from a copy (_rows
-says why).
+on 2 cores). The tile reads a^T's rows in place, or, where they are a multiple of 4 KiB apart,
+from a copy (_rows says why).
 
 A sum over a few rows k (T*B at T=1) stays blas.py's outer products. Measured on 2 cores of a
 Zen 5 (OpenBLAS 0.3.30 with OPENBLAS_CORETYPE=Haswell set in the environment), float32,
