@@ -46,14 +46,13 @@ def _cpu_target():
 
 
 def _blas():
-    # e.g. "openblas 0.3.30 (Haswell)", for each BLAS library loaded: numpy's, and scipy's, which
-    # the CPU kernels call (loaded here if not yet)
-    from threadpoolctl import threadpool_info
-
+    # e.g. "openblas 0.3.30 (Haswell)" for each BLAS library loaded: numpy's, and scipy's, which
+    # the CPU kernels call (loaded here if not yet). From the team's own BLAS controllers, not
+    # threadpool_info, which also queries every OpenMP runtime in the process (torch's too) just
+    # before the timings.
     from fastrnn.kernels.cpu import team
-    team._blas_controllers()
-    libs = {f"{i.get('internal_api')} {i.get('version')} ({i.get('architecture') or '?'})"
-            for i in threadpool_info() if i.get("user_api") == "blas"}
+    libs = {f"{c.internal_api} {c.version} ({getattr(c, 'architecture', None) or '?'})"
+            for c in team._blas_controllers()}
     return ", ".join(sorted(libs)) or "none found"
 
 
