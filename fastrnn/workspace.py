@@ -37,15 +37,16 @@ def workspace_bytes(mode, T, B, I, H, num_layers=1, bidirectional=False, dtype="
         return int(np.dtype(dtype).itemsize * (projection + outputs + max(layer_in) * TB + weights))
     gates_kept = D * projection if mode in ("LSTM", "GRU") else 0
     states_kept = TB * D * H * SAVED_STATES[mode]
-    backward = max(TB * (G * H * (2 if mode == "GRU" else 1) + 2 * i) + _column_blocks(TB, G * H, i, np.dtype(dtype).itemsize)
+    backward = max(TB * (G * H * (2 if mode == "GRU" else 1) + 2 * i) + _weight_grad_scratch(TB, G * H, i, np.dtype(dtype).itemsize)
                    for i in layer_in)
     transient = 0 if gates_kept else projection
     total = num_layers * (gates_kept + states_kept + outputs) + transient + backward + weights
     return int(np.dtype(dtype).itemsize * total)
 
 
-def _column_blocks(k, m, n, itemsize):
-    # what the CPU weight-gradient GEMM dG^T X allocates besides its output
+def _weight_grad_scratch(k, m, n, itemsize):
+    # what the CPU weight-gradient GEMM dG^T X allocates besides its output: panels, slabs of dG,
+    # partial sums
     from fastrnn.kernels.cpu.tile_gemm import extra_elements
     return extra_elements(k, m, n, itemsize)
 

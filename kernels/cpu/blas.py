@@ -159,8 +159,9 @@ def outer_sum_team(a, b, out, blocks, done):
 
 
 def outer_products(a, b, out=None):
-    """a^T @ b -> (m, n) C-contiguous, for a (k, m) and b (k, n) C-contiguous with k <= OUTER_K
-    rows (tile_gemm.py takes more): the members split out's rows."""
+    """a^T @ b -> (m, n) C-contiguous, for a (k, m) C-contiguous and b (k, n) C- or F-contiguous
+    (X W_ih^T with I <= OUTER_K) with k <= OUTER_K rows (tile_gemm.py takes more): the members
+    split out's rows."""
     k, m = a.shape
     n = b.shape[1]
     out = _empty((m, n), a.dtype) if out is None else out

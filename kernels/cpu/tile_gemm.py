@@ -63,8 +63,7 @@ def extra_elements(k, m, n, itemsize):
     if k <= blas.OUTER_K:
         return 0
     blocks = _split(k, m, n)
-    copies = m > 1 and (m * itemsize) % ALIAS_BYTES == 0      # _copies of a C-contiguous (k, m)
-    return len(blocks) * _work_elements(blocks, n, itemsize, copies) + _sums(blocks) * m * n
+    return len(blocks) * _work_elements(blocks, n, itemsize, _aliased(m, m * itemsize)) + _sums(blocks) * m * n
 
 
 def _split(k, m, n):
@@ -91,15 +90,20 @@ ALIAS_BYTES = 4096
 
 
 def _copies(a):
-    # whether _rows copies a into slabs: when a^T's k steps, a's rows, are a multiple of
-    # ALIAS_BYTES apart (_rows says why)
-    return a.shape[1] > 1 and a.strides[1] == a.itemsize and a.strides[0] % ALIAS_BYTES == 0
+    # whether _rows copies a into slabs: when a's rows are contiguous and _aliased
+    return a.strides[1] == a.itemsize and _aliased(a.shape[1], a.strides[0])
+
+
+def _aliased(m, row_bytes):
+    # whether a's m columns, read down a^T's k steps (a's rows, row_bytes apart), fall into one L1
+    # set: rows a multiple of ALIAS_BYTES apart (_rows says why). The one rule for _copies and for
+    # the workspace estimate (extra_elements).
+    return m > 1 and row_bytes % ALIAS_BYTES == 0
 
 
 def _work_elements(blocks, n, itemsize, copies_a):
-    # one member's scratch: panels for a block of KC rows by NC columns of b, then, if a is
-    # C-contiguous, a slab of KC rows by the most rows of a member (leading dimension padded,
-    # _slab_width)
+    # one member's scratch: panels for a block of KC rows by NC columns of b, then, if _rows copies
+    # a, a slab of KC rows by the most rows of a member (leading dimension padded, _slab_width)
     NW = panel_width(itemsize)
     kc = min(KC, max(k1 - k0 for _, _, k0, k1 in blocks))
     rows = max(m1 - m0 for m0, m1, _, _ in blocks)
