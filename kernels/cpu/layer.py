@@ -16,6 +16,7 @@ C-contiguous and of one dtype (float32 or float64); fastrnn/functional.py makes 
 import numpy as np
 
 from . import team
+from .bias_grad import column_sums
 from .blas import matmul
 from .gru_backward import gru_backward_sweep, gru_backward_team
 from .gru_forward import gru_forward_sweep, gru_forward_team
@@ -241,6 +242,7 @@ def _weight_grads(dg_in, dg_rec, x, h_prev, h0, reverse, lens=None):
     if reverse and lens is not None:
         for b in np.flatnonzero(lens < T):
             dw_hh += np.outer(dg_rec[lens[b] - 1, b], h0[b])
-    db_ih = gi.sum(0)
-    db_hh = db_ih.copy() if dg_rec is dg_in else gr.sum(0)   # LSTM and RNN: one dG, one sum
-    return dw_ih, dw_hh, db_ih, db_hh
+    db_ih = column_sums(gi, _empty(gi.shape[1], gi.dtype))
+    if dg_rec is dg_in:             # LSTM and RNN: one dG, one sum
+        return dw_ih, dw_hh, db_ih, db_ih.copy()
+    return dw_ih, dw_hh, db_ih, column_sums(gr, _empty(gr.shape[1], gr.dtype))
