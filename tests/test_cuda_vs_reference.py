@@ -8,7 +8,7 @@ grid.sync() would be silently wrong there. With NUMBA_ENABLE_CUDASIM=0 on a GPU
 """
 import numpy as np
 import pytest
-from helpers import (MODES, assert_close64, assert_inference_matches_training, assert_within_rule,
+from helpers import (MODES, assert_close64, assert_inference_matches_training, assert_within_rule, jittered,
                      make_problem, run)
 
 from fastrnn.kernels.cuda import dispatch, launch
@@ -51,7 +51,8 @@ def test_cuda_matches_reference(rng, mode, shape, dtype, strategy):
     if dtype == "float64":
         assert_close64(got, run(p, "reference", np.float64))
     else:
-        assert_within_rule(got, run(p, "reference", np.float64), run(p, "reference", np.float32))
+        assert_within_rule(got, run(p, "reference", np.float64), run(p, "reference", np.float32),
+                           run(jittered(p), "reference", np.float64))
 
 
 @pytest.mark.parametrize("grid", [(1, 1), (3, 5), (4, 32)])

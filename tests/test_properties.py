@@ -1,7 +1,7 @@
 """Property-based tests (hypothesis): over random shapes, layer options and dtypes, the kernels
 agree with the reference, and a valid forward then backward never raises."""
 import numpy as np
-from helpers import MODES, assert_close64, assert_within_rule, make_problem, run
+from helpers import MODES, assert_close64, assert_within_rule, jittered, make_problem, run
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -29,7 +29,8 @@ def _agrees_with_the_reference(d, backend):
     if dtype is np.float64:
         assert_close64(got, run(p, "reference", np.float64))
     else:
-        assert_within_rule(got, run(p, "reference", np.float64), run(p, "reference", np.float32))
+        assert_within_rule(got, run(p, "reference", np.float64), run(p, "reference", np.float32),
+                           run(jittered(p), "reference", np.float64))
 
 
 @settings(max_examples=60, **SETTINGS)
