@@ -9,6 +9,7 @@ H hidden size, G gates, D directions, I_l a layer's input size (I, then D*H), in
     h_t of each direction, and the layer output    T*B*D*H twice (once when D = 1)
     saved state sequence when training             T*B*D*H   (LSTM c_t, GRU hn_t)
     backward, one layer at a time                  T*B*(G*H*(1 + [GRU]) + 2*I_l)   dG, dx, their sum
+                                                   (GRU's second dG is H wide on the CPU, G*H on CUDA)
                                                    + the CPU weight-gradient GEMM's scratch:
                                                              its panels and blocks of dG
 Training holds every layer's kept buffers until backward has passed it; inference (need_grad

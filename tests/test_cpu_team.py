@@ -85,18 +85,23 @@ def test_rows_dot_every_block(rng, dtype, B, rows):
     assert np.isnan(out[:, :c0]).all() and np.isnan(out[:, c0 + r1 - r0:]).all()   # nothing else written
 
 
+@pytest.mark.parametrize("accumulate", [False, True])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("B", [1, 2, 5])
 @pytest.mark.parametrize("cols", [(0, 1), (0, 13), (3, 11), (12, 13)])
-def test_columns_dot(rng, dtype, B, cols):
-    # a @ w[:, c0:c1] into out[:, c0:c1], w read in place; nothing else of out written.
+def test_columns_dot(rng, dtype, B, cols, accumulate):
+    # a @ w[:, c0:c1] into (or, accumulating, added to) out[:, c0:c1], w read in place; nothing else
+    # of out written. a is some columns of a wider array, as GRU's dG_i[:, :2H] (sweep.py).
     c0, c1 = cols
     G = 37
-    a = rng.standard_normal((B, G)).astype(dtype)
+    a = rng.standard_normal((B, G + 4)).astype(dtype)[:, 2:G + 2]
     w = rng.standard_normal((G, 13)).astype(dtype)
     out = np.full((B, 13), np.nan, dtype=dtype)
-    columns_dot(a, w, c0, c1, out)
-    want = a.astype(np.float64) @ w[:, c0:c1].astype(np.float64)
+    start = rng.standard_normal((B, c1 - c0)).astype(dtype)
+    if accumulate:
+        out[:, c0:c1] = start
+    columns_dot(a, w, c0, c1, out, accumulate)
+    want = a.astype(np.float64) @ w[:, c0:c1].astype(np.float64) + (start if accumulate else 0)
     tol = 1e-12 if dtype == np.float64 else 1e-5
     np.testing.assert_allclose(out[:, c0:c1], want, rtol=tol, atol=tol * G)
     assert np.isnan(out[:, :c0]).all() and np.isnan(out[:, c1:]).all()

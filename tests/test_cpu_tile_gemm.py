@@ -73,3 +73,16 @@ def test_matmul_at_writes_into_a_given_output(rng, k):
     out = np.full((9, 20), np.nan, np.float32)
     assert tg.matmul_at(a, b, out) is out
     np.testing.assert_allclose(out, a.T.astype(np.float64) @ b, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("k, m, width", [(40, 20, 30), (300, 64, 96), (40, 2, 1024), (2, 5, 9)])
+def test_matmul_at_reads_some_columns_of_a_wider_a(rng, members, k, m, width):
+    # GRU's dW_hh takes dG_i's r and z blocks: a = wide[:, :2H], rows `width` apart; at 1024
+    # float32 columns they are 4 KiB apart (copied into slabs); k=2: outer products.
+    wide = rng.standard_normal((k, width)).astype(np.float32)
+    b = rng.standard_normal((k, 33)).astype(np.float32)
+    out = np.full((m + 3, 33), np.nan, np.float32)
+    tg.matmul_at(wide[:, :m], b, out[3:])
+    want = wide[:, :m].astype(np.float64).T @ b
+    np.testing.assert_allclose(out[3:], want, rtol=1e-5, atol=1e-5 * np.sqrt(k))
+    assert np.isnan(out[:3]).all()

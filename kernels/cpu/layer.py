@@ -206,7 +206,7 @@ def backward(saved, dy, dstate_n):
     elif mode == "GRU":
         (hn_all,) = extra
         dg_in = _empty(gates.shape, gates.dtype)
-        dg_rec = _empty(gates.shape, gates.dtype)
+        dg_rec = _empty((T, B, H), gates.dtype)      # dn * r: dG on W_hh's n rows (gru_backward.py)
         dh0 = dstate_n[0].copy()
         _sweep(gru_backward_sweep, gru_backward_team, w_hh, T, B,
                (gates, hn_all, y, h0, w_hh, dy, dh0, reverse, dg_in, dg_rec, lens, ragged), scratch)
@@ -230,19 +230,29 @@ def _input_grad(dg, w_ih, x_shape):
 
 
 def _weight_grads(dg_in, dg_rec, x, h_prev, h0, reverse, lens=None):
-    """Phase 3: sums over all steps as GEMMs. h_prev (T, B, H) holds the state each step starts
-    from (_outputs). Ragged reverse sweeps start sequence b at t = lens[b] - 1 from h0[b], where
-    h_prev holds y's zero padding, so h0's term is added for those rows."""
+    """Phase 3: sums over all steps as GEMMs. dg_rec is dg_in (LSTM, RNN), or GRU's dn * r
+    (T, B, H), the last H columns of the recurrent side's dG, whose others are dg_in's. h_prev
+    (T, B, H) holds the state each step starts from (_outputs). Ragged reverse sweeps start
+    sequence b at t = lens[b] - 1 from h0[b], where h_prev holds y's zero padding, so h0's term is
+    added for those rows."""
     T, B, I = x.shape
     H = h_prev.shape[2]
     gi = dg_in.reshape(T * B, -1)
-    gr = dg_rec.reshape(T * B, -1)
+    hp = h_prev.reshape(T * B, H)
     dw_ih = matmul_at(gi, x.reshape(T * B, I))
-    dw_hh = matmul_at(gr, h_prev.reshape(T * B, H))
+    db_ih = column_sums(gi, _empty(gi.shape[1], gi.dtype))
+    if dg_rec is dg_in:             # LSTM and RNN: one dG for both sides
+        dw_hh, db_hh = matmul_at(gi, hp), db_ih.copy()
+    else:                           # GRU: rows r, z from dg_in, rows n from dn * r
+        gn = dg_rec.reshape(T * B, H)
+        dw_hh = _empty((3 * H, H), gi.dtype)
+        matmul_at(gi[:, :2 * H], hp, dw_hh[:2 * H])
+        matmul_at(gn, hp, dw_hh[2 * H:])
+        db_hh = np.concatenate((db_ih[:2 * H], column_sums(gn, _empty(H, gn.dtype))))
     if reverse and lens is not None:
         for b in np.flatnonzero(lens < T):
-            dw_hh += np.outer(dg_rec[lens[b] - 1, b], h0[b])
-    db_ih = column_sums(gi, _empty(gi.shape[1], gi.dtype))
-    if dg_rec is dg_in:             # LSTM and RNN: one dG, one sum
-        return dw_ih, dw_hh, db_ih, db_ih.copy()
-    return dw_ih, dw_hh, db_ih, column_sums(gr, _empty(gr.shape[1], gr.dtype))
+            g = dg_in[lens[b] - 1, b]
+            if dg_rec is not dg_in:
+                g = np.concatenate((g[:2 * H], dg_rec[lens[b] - 1, b]))
+            dw_hh += np.outer(g, h0[b])
+    return dw_ih, dw_hh, db_ih, db_hh

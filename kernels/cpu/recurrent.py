@@ -138,20 +138,21 @@ def _block4x1(a, w, r, b, out, c):
 
 
 @kernel
-def columns_dot(a, w, c0, c1, out):
-    """out[b, j] = a[b] . w[:, j] for every row b of a and c0 <= j < c1, reading w's rows in place:
+def columns_dot(a, w, c0, c1, out, accumulate=False):
+    """out[b, j] (+)= a[b] . w[:, j] for every row b of a and c0 <= j < c1, reading w's rows in place:
     the backward product dG_t W_hh of a sweep over few rows (T * B, layer.BACKWARD_PACK_ROWS), where
     packing W_hh first (panels.py) would cost more than the products. Each row of w is read
     once, and its columns c0..c1 are added, scaled, to every row of out (in L1/L2 for the step
     sizes of a sweep). Allocates nothing: it runs inside a team (barrier.py).
 
-    a   (B, G)  C-contiguous rows (dG_t)
-    w   (G, K)  C-contiguous rows (W_hh)
-    out (B, K)
+    a   (B, G)  rows (dG_t, or some of its gate blocks), each contiguous
+    w   (G, K)  C-contiguous rows (W_hh, or the rows of those gate blocks)
+    out (B, K)  `accumulate`: the product is added to out, not stored
     """
     B, G = a.shape
-    for b in range(B):
-        out[b, c0:c1] = 0
+    if not accumulate:
+        for b in range(B):
+            out[b, c0:c1] = 0
     for g in range(G):
         wg = w[g, c0:c1]
         for b in range(B):

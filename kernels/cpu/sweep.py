@@ -154,6 +154,29 @@ def recurrent_grad(dg, w_hh, pans, dh, t, lens, ragged, rec, u0, u1):
     else:
         panels_dot(dg, pans, out, u0, u1 - u0, False)
     if ragged:
-        for b in range(dh.shape[0]):
-            if active(t, lens, b):
-                copy_into(dh[b, u0:u1], rec[b, u0:u1])
+        keep_active(dh, rec, t, lens, u0, u1)
+
+
+@kernel
+def recurrent_grad_split(dg_head, dg_tail, w_hh, pans, dh, t, lens, ragged, rec, u0, u1):
+    """recurrent_grad for a dG_t held in two pieces: dg_head (B, K) multiplies W_hh's first K
+    rows, dg_tail (B, G*H - K) the rest (GRU: the r and z blocks it shares with the input side,
+    and dn * r, kernels/cpu/gru_backward.py)."""
+    out = rec if ragged else dh
+    K = dg_head.shape[1]
+    if pans.shape[0] == 0:
+        columns_dot(dg_head, w_hh[:K], u0, u1, out)
+        columns_dot(dg_tail, w_hh[K:], u0, u1, out, True)
+    else:
+        panels_dot(dg_head, pans[:, :K], out, u0, u1 - u0, False)
+        panels_dot(dg_tail, pans[:, K:], out, u0, u1 - u0, True)
+    if ragged:
+        keep_active(dh, rec, t, lens, u0, u1)
+
+
+@kernel
+def keep_active(dh, rec, t, lens, u0, u1):
+    """dh[b, u0:u1] = rec[b, u0:u1] for the rows b active at t; padding rows keep their dh."""
+    for b in range(dh.shape[0]):
+        if active(t, lens, b):
+            copy_into(dh[b, u0:u1], rec[b, u0:u1])

@@ -41,7 +41,8 @@ def _empty(shape, dtype):
 
 def matmul_at(a, b, out=None):
     """a^T @ b -> (m, n) C-contiguous (into `out` if given, C-contiguous), for a (k, m) and
-    b (k, n) C- or F-contiguous, k >= 1."""
+    b (k, n) C- or F-contiguous, k >= 1; a may also be some columns of a C-contiguous array
+    (GRU's dW_hh takes the r and z blocks of dG_i, kernels/cpu/layer.py)."""
     k, m = a.shape
     n = b.shape[1]
     if k <= blas.OUTER_K:
