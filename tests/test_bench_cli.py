@@ -101,3 +101,12 @@ def test_targets_read_off_results():
     assert "| GRU >= 1.5x geometric mean | 2.00x over 2 shapes | yes |" in text
     assert "| GRU >= 3x at B = 1 | 1 of 2 shapes; geomean 2.00x, min 1.00x (T=1 B=1 H=8) | no |" in text
     assert "LSTM 50-80% (1 of 2)" in text
+
+
+def test_targets_of_a_run_of_one_cell():
+    # fastrnn bench --cell gru: the LSTM targets have no shapes and say so; none is met.
+    results = {"sgemm_peak_gflops": 100.0, "rows": [
+        dict(cell="gru", T=100, B=1, I=8, H=8, flops=1e9, fastrnn_s=1.0, torch_s=4.0)]}
+    text = targets.report(results)
+    assert "| LSTM >= 1.0x on every shape with B >= 8 | no shapes in this run | no |" in text
+    assert "| GRU >= 3x at B = 1 | 1 of 1 shapes; geomean 4.00x, min 4.00x (T=100 B=1 H=8) | yes |" in text

@@ -24,6 +24,8 @@ def _shape(r):
 
 
 def _summary(pairs, bound):
+    if not pairs:                   # a run of other cells or shapes (--cell, --shapes)
+        return "no shapes in this run", False
     met = sum(1 for x, _ in pairs if x >= bound)
     lo = min(pairs, key=lambda p: p[0])
     return (f"{met} of {len(pairs)} shapes; geomean {_geomean([x for x, _ in pairs]):.2f}x, "
@@ -39,8 +41,8 @@ def report(results):
     text, ok = _summary(_ratios(rows, "lstm", lambda r: r["B"] == 1), 2.0)
     lines.append(f"| LSTM >= 2x at B = 1 | {text} | {'yes' if ok else 'no'} |")
     gru = [x for x, _ in _ratios(rows, "gru", lambda r: True)]
-    lines.append(f"| GRU >= 1.5x geometric mean | {_geomean(gru):.2f}x over {len(gru)} shapes | "
-                 f"{'yes' if _geomean(gru) >= 1.5 else 'no'} |")
+    text = f"{_geomean(gru):.2f}x over {len(gru)} shapes" if gru else "no shapes in this run"
+    lines.append(f"| GRU >= 1.5x geometric mean | {text} | {'yes' if gru and _geomean(gru) >= 1.5 else 'no'} |")
     text, ok = _summary(_ratios(rows, "gru", lambda r: r["B"] == 1), 3.0)
     lines.append(f"| GRU >= 3x at B = 1 | {text} | {'yes' if ok else 'no'} |")
     parts, all_ok = [], True
