@@ -4,12 +4,11 @@ phases 1 and 3, against the reference. Three members on two cores also exercise 
 yield path. The recurrent product itself is checked at every block configuration."""
 import numpy as np
 import pytest
-from numba import prange
 from helpers import MODES, assert_close64, assert_within_rule, jittered, make_problem, run
 
 from fastrnn.kernels.cpu import blas, layer, team
 from fastrnn.kernels.cpu.barrier import PAD, barrier
-from fastrnn.kernels.cpu.jit import kernel, team_kernel
+from fastrnn.kernels.cpu.jit import kernel
 from fastrnn.kernels.cpu.recurrent import columns_dot, rows_dot
 
 SHAPES = {
@@ -155,21 +154,15 @@ def _member(out, blocks, p):
     out[blocks[p, 0]:blocks[p, 1]] = p + 1
 
 
-@team_kernel
-def _member_team(out, blocks, done):
-    for p in prange(blocks.shape[0]):
-        _member(out, blocks, p)
-        done[p] = 1
-
 
 def test_a_failing_member_is_an_error():
     # numba's parallel loop drops a member's exception: team.run must not return as if all ran.
     out = np.zeros(6)
     with pytest.raises(RuntimeError, match="1 of 3 team members failed"):
-        team.run(_member, _member_team, (out,), [(0, 2), (2, 4), (4, 6)])
+        team.run(_member, (out,), [(0, 2), (2, 4), (4, 6)])
     np.testing.assert_array_equal(out[[0, 1, 4, 5]], [1, 1, 3, 3])
     with pytest.raises(MemoryError, match="rows 2.. failed"):      # a team of one: the member's own error
-        team.run(_member, _member_team, (out,), [(2, 6)])
+        team.run(_member, (out,), [(2, 6)])
 
 
 def test_team_runs_every_member_at_once():
@@ -177,7 +170,7 @@ def test_team_runs_every_member_at_once():
     # threading layer must give each its own thread, or this hangs.
     sync = team.new_sync(1, 3)
     out = np.zeros(3)
-    team.run(_barrier_member, _barrier_team, (sync, out), [(0, 1), (1, 2), (2, 3)], blas=False)
+    team.run(_barrier_member, (sync, out), [(0, 1), (1, 2), (2, 3)], blas=False)
     np.testing.assert_array_equal(out, [3, 3, 3])
 
 
@@ -191,12 +184,6 @@ def _barrier_member(sync, out, blocks, p):
     out[p] = n
 
 
-@team_kernel
-def _barrier_team(sync, out, blocks, done):
-    for p in prange(blocks.shape[0]):
-        _barrier_member(sync, out, blocks, p)
-        done[p] = 1
-
 
 def test_blas_single_threaded_for_a_whole_session():
     # A layer call sets BLAS to one thread once (a session) for all its runs, restores it at the
@@ -209,7 +196,7 @@ def test_blas_single_threaded_for_a_whole_session():
         with team.session():
             assert [c.get_num_threads() for c in controllers] == [1] * len(controllers)
             matmul(a, a)
-            team.run(_member, _member_team, (np.zeros(1),), [(0, 1)], blas=False)
+            team.run(_member, (np.zeros(1),), [(0, 1)], blas=False)
             assert [c.get_num_threads() for c in controllers] == [1] * len(controllers)
         assert [c.get_num_threads() for c in controllers] == [2] * len(controllers)
         with team.session(blas=False):
@@ -259,7 +246,7 @@ def test_a_session_that_fails_to_start_releases_the_team(monkeypatch):
     monkeypatch.delenv("FASTRNN_NUM_THREADS")
     ok = []
     import threading
-    t = threading.Thread(target=lambda: team.run(_member, _member_team, (np.zeros(1),), [(0, 1)]) or ok.append(1))
+    t = threading.Thread(target=lambda: team.run(_member, (np.zeros(1),), [(0, 1)]) or ok.append(1))
     t.start()
     t.join(timeout=30)
     assert ok == [1], "the team's lock was left held"

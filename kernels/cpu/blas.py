@@ -8,10 +8,9 @@ so numpy's `@` is not used for these products (measured on 2 cores, LSTM forward
 H=256: 63 ms with numpy's `@` next to the sweep's BLAS calls, 31 ms with one library).
 """
 import numpy as np
-from numba import prange
 
 from . import team
-from .jit import kernel, team_kernel
+from .jit import kernel
 
 
 def _empty(shape, dtype):
@@ -45,15 +44,15 @@ def matmul(a, b, out=None):
     n = b.shape[1]
     out = _empty((m, n), a.dtype) if out is None else out
     if m >= k or m >= SKINNY_ROWS * team.size():
-        team.run(_dot_rows, _dot_rows_team, (a, b, out), team.row_ranges(m, m * k * n))
+        team.run(_dot_rows, (a, b, out), team.row_ranges(m, m * k * n))
     elif b.flags.f_contiguous:
         parts = team.row_ranges(n, (m + ELEMENT_WORK) * k * n)
         work = _empty((len(parts), m * _longest(parts)), a.dtype)
-        team.run(_dot_columns, _dot_columns_team, (a, b.T, out, work), parts)
+        team.run(_dot_columns, (a, b.T, out, work), parts)
     else:
         parts = team.row_ranges(k, (m + ELEMENT_WORK) * k * n)
         work = _empty((len(parts), m * _longest(parts)), a.dtype)
-        _sum_over_k(_dot_k, _dot_k_team, (a, b), parts, out, work)
+        _sum_over_k(_dot_k, (a, b), parts, out, work)
     return out
 
 
@@ -61,16 +60,16 @@ def _longest(parts):
     return max(r1 - r0 for r0, r1 in parts)
 
 
-def _sum_over_k(member, launcher, operands, parts, out, *scratch):
+def _sum_over_k(member, operands, parts, out, *scratch):
     """out = the sum of member(*operands, out, sums, *scratch, blocks, p) over the members' ranges
     k0..k1 of parts: member 0 writes out itself, member p its own sums[p - 1], added in after."""
     sums = _empty((len(parts) - 1,) + out.shape, out.dtype)
-    team.run(member, launcher, operands + (out, sums) + scratch, parts)
+    team.run(member, operands + (out, sums) + scratch, parts)
     for s in sums:
         out += s
 
 
-# The members of the split GEMMs, member p taking blocks[p] = (r0, r1), and their team kernels.
+# The members of the split GEMMs, member p taking blocks[p] = (r0, r1).
 # Members allocate nothing: their scratch (`work`, one row per member) comes from the caller.
 
 @kernel
@@ -106,27 +105,6 @@ def _dot_k(a, b, out, sums, work, blocks, p):
     np.dot(part, b[k0:k1], out if p == 0 else sums[p - 1])
 
 
-@team_kernel
-def _dot_rows_team(a, b, out, blocks, done):
-    for p in prange(blocks.shape[0]):
-        _dot_rows(a, b, out, blocks, np.int64(p))
-        done[p] = 1
-
-
-@team_kernel
-def _dot_columns_team(a, w, out, work, blocks, done):
-    for p in prange(blocks.shape[0]):
-        _dot_columns(a, w, out, work, blocks, np.int64(p))
-        done[p] = 1
-
-
-@team_kernel
-def _dot_k_team(a, b, out, sums, work, blocks, done):
-    for p in prange(blocks.shape[0]):
-        _dot_k(a, b, out, sums, work, blocks, np.int64(p))
-        done[p] = 1
-
-
 # A sum over at most OUTER_K rows (T*B, as at T=1 B=1) is a few outer products: writing the (m, n)
 # output is all its cost, and BLAS passes over it three times (measured, k=1 m=3072 n=1024:
 # BLAS 1.51 ms, outer_sum 0.22 ms on 2 cores; k=3 1.82 vs 0.78; from k=8 BLAS was faster, and
@@ -151,13 +129,6 @@ def outer_sum(a, b, out, blocks, p):
                 row[j] += x * b[r, j]
 
 
-@team_kernel
-def outer_sum_team(a, b, out, blocks, done):
-    for p in prange(blocks.shape[0]):
-        outer_sum(a, b, out, blocks, np.int64(p))
-        done[p] = 1
-
-
 def outer_products(a, b, out=None):
     """a^T @ b -> (m, n) C-contiguous, for a (k, m) C-contiguous and b (k, n) C- or F-contiguous
     (X W_ih^T with I <= OUTER_K) with k <= OUTER_K rows (tile_gemm.py takes more): the members
@@ -165,5 +136,5 @@ def outer_products(a, b, out=None):
     k, m = a.shape
     n = b.shape[1]
     out = _empty((m, n), a.dtype) if out is None else out
-    team.run(outer_sum, outer_sum_team, (a, b, out), team.row_ranges(m, (k + ELEMENT_WORK) * m * n), blas=False)
+    team.run(outer_sum, (a, b, out), team.row_ranges(m, (k + ELEMENT_WORK) * m * n), blas=False)
     return out

@@ -11,10 +11,7 @@ member, B=32, us per step, full dGh / dn * r only: T=500 H=128 26.2 / 22.9, T=10
 the members meet; then each computes its units of dGh_t W_hh, the recurrent part of dh_{t-1}, in
 two pieces (sweep.recurrent_grad_split).
 """
-import numpy as np
-from numba import prange
-
-from .jit import kernel, team_kernel
+from .jit import kernel
 from .barrier import barrier
 from .sweep import (active, member_block, pack_backward, recurrent_grad_split, rows_before, time_index, units3,
                     zero_units)
@@ -92,13 +89,3 @@ def gru_backward_sweep(gates, hn_all, y, h0, w_hh, dy, dh, reverse, dgi, dgn, le
         recurrent_grad_split(dgi[t, b0:b1, :2 * H], dgn[t, b0:b1], w_hh, pans, dh[b0:b1], t, lens[b0:b1],
                              ragged, rec[b0:b1], u0, u1)
         add_direct(dh, direct, t, lens, b0, b1, u0, u1)
-
-
-@team_kernel
-def gru_backward_team(gates, hn_all, y, h0, w_hh, dy, dh, reverse, dgi, dgn, lens, ragged, pans, rec, direct,
-                      scratch, sync, blocks, done):
-    """gru_backward_sweep on every member of the team at once (team.run)."""
-    for p in prange(blocks.shape[0]):
-        gru_backward_sweep(gates, hn_all, y, h0, w_hh, dy, dh, reverse, dgi, dgn, lens, ragged, pans, rec,
-                           direct, scratch, sync, blocks, np.int64(p))
-        done[p] = 1

@@ -6,11 +6,8 @@ h_{t-1} W_hh^T (sweep.recurrent_rows), then one fused loop over (b, j) for its u
 members meet. The activations overwrite the input projection in place (our own buffer); the
 recurrent n-projection, which backward needs for dr, goes to hn_all.
 """
-import numpy as np
-from numba import prange
-
 from .activations import sigmoid, tanh
-from .jit import kernel, team_kernel
+from .jit import kernel
 from .barrier import barrier
 from .sweep import active, member_block, pack_forward, recurrent_rows, rows_before, time_index, units3, zero_units
 
@@ -69,13 +66,3 @@ def gru_forward_sweep(xp, w_hh, bias, b_hn, h0, reverse, save, y, hn_all, lens, 
         hn_t = hn_all[t] if save else hn_all[0]
         gru_forward_step(xp[t], rec, bias, b_hn, h_prev, y[t], hn_t, t, lens, b0, b1, u0, u1)
         barrier(sync, p, step + 1)
-
-
-@team_kernel
-def gru_forward_team(xp, w_hh, bias, b_hn, h0, reverse, save, y, hn_all, lens, ragged, rec, scratch, pans, sync,
-                     blocks, done):
-    """gru_forward_sweep on every member of the team at once (team.run)."""
-    for p in prange(blocks.shape[0]):
-        gru_forward_sweep(xp, w_hh, bias, b_hn, h0, reverse, save, y, hn_all, lens, ragged, rec, scratch,
-                          pans, sync, blocks, np.int64(p))
-        done[p] = 1

@@ -31,11 +31,6 @@ reduction_kernel = njit(error_model="numpy", cache=True, nogil=True, fastmath={"
 reduction_block = njit(error_model="numpy", cache=True, nogil=True, fastmath={"reassoc", "contract"},
                        inline="always")
 
-# The team kernels (team.py): one parallel loop over the members, each a call of a `kernel`, and
-# nothing else, so numba's parallel transforms have nothing else to rewrite. Each is written out
-# beside its member: numba caches module-level functions only, and one launcher taking the member
-# as an argument was compiled anew in every process (0.5-0.9 s per member, measured).
-# The member gets p as np.int64(p): numba types the loop index as int64 when it first types the
-# loop and as uint64 inside the parallel region, so a bare p compiled every member twice (2-4 s
-# more first compile per sweep, measured).
+# The team's parallel loop (launch.py): one prange over the members, each calling a `kernel` by
+# its address, and nothing else, so numba's parallel transforms have nothing else to rewrite.
 team_kernel = njit(error_model="numpy", cache=True, nogil=True, parallel=True)

@@ -18,13 +18,13 @@ import numpy as np
 from . import team
 from .bias_grad import column_sums
 from .blas import matmul
-from .gru_backward import gru_backward_sweep, gru_backward_team
-from .gru_forward import gru_forward_sweep, gru_forward_team
-from .lstm_backward import lstm_backward_sweep, lstm_backward_team
-from .lstm_forward import lstm_forward_sweep, lstm_forward_team
+from .gru_backward import gru_backward_sweep
+from .gru_forward import gru_forward_sweep
+from .lstm_backward import lstm_backward_sweep
+from .lstm_forward import lstm_forward_sweep
 from .panels import panel_count, panel_width
-from .rnn_backward import rnn_backward_sweep, rnn_backward_team
-from .rnn_forward import rnn_forward_sweep, rnn_forward_team
+from .rnn_backward import rnn_backward_sweep
+from .rnn_forward import rnn_forward_sweep
 from .tile_gemm import matmul_at
 
 
@@ -78,7 +78,7 @@ def _project(x, w_ih):
     return matmul_at(x.reshape(T * B, I).T, w_ih.T).reshape(T, B, -1)
 
 
-def _sweep(member, launcher, w_hh, T, B, args, buffers):
+def _sweep(member, w_hh, T, B, args, buffers):
     """member(*args, *buffers(blocks), sync, blocks, p) on every member p of the team
     (team.run), member p owning blocks[p] = (b0, b1, u0, u1): sequences b0..b1 and hidden units
     u0..u1. Either a share of the batch with all the units, each member on its own (nothing to wait
@@ -94,7 +94,7 @@ def _sweep(member, launcher, w_hh, T, B, args, buffers):
     if len(blocks) < 2:
         blocks = [(0, B, u0, u1) for u0, u1 in team.unit_ranges(H, B * GH * H, T)]
         sync = team.new_sync(1, len(blocks))
-    team.run(member, launcher, args + buffers(blocks) + (sync,), blocks, blas=False)
+    team.run(member, args + buffers(blocks) + (sync,), blocks, blas=False)
 
 
 def _panels(blocks, K, dtype, packed):
@@ -135,7 +135,7 @@ def forward(mode, x, state0, w_ih, w_hh, b_ih, b_hh, reverse=False, need_grad=Tr
     if mode == "LSTM":
         c_all = _empty((saved_len, B, H), x.dtype)
         c_n = state0[1].copy()
-        _sweep(lstm_forward_sweep, lstm_forward_team, w_hh, T, B,
+        _sweep(lstm_forward_sweep, w_hh, T, B,
                (xp, w_hh, b_ih + b_hh, h0, c_n, reverse, need_grad, y, c_all, lens, ragged),
                _forward_scratch(B, 4, H, x.dtype, packed))
         cell_n = (c_n,)
@@ -144,13 +144,13 @@ def forward(mode, x, state0, w_ih, w_hh, b_ih, b_hh, reverse=False, need_grad=Tr
         bias = b_ih.copy()
         bias[:2 * H] += b_hh[:2 * H]
         hn_all = _empty((saved_len, B, H), x.dtype)
-        _sweep(gru_forward_sweep, gru_forward_team, w_hh, T, B,
+        _sweep(gru_forward_sweep, w_hh, T, B,
                (xp, w_hh, bias, b_hh[2 * H:].copy(), h0, reverse, need_grad, y, hn_all, lens, ragged),
                _forward_scratch(B, 3, H, x.dtype, packed))
         cell_n = ()
         extra = (hn_all,)
     else:
-        _sweep(rnn_forward_sweep, rnn_forward_team, w_hh, T, B,
+        _sweep(rnn_forward_sweep, w_hh, T, B,
                (xp, w_hh, b_ih + b_hh, h0, reverse, mode == "RNN_RELU", y, lens, ragged),
                _forward_scratch(B, 1, H, x.dtype, packed))
         cell_n = ()
@@ -199,7 +199,7 @@ def backward(saved, dy, dstate_n):
         c_all, c0 = extra
         dg = _empty(gates.shape, gates.dtype)
         dh0, dc0 = dstate_n[0].copy(), dstate_n[1].copy()
-        _sweep(lstm_backward_sweep, lstm_backward_team, w_hh, T, B,
+        _sweep(lstm_backward_sweep, w_hh, T, B,
                (gates, c_all, c0, w_hh, dy, dh0, dc0, reverse, dg, lens, ragged), scratch)
         dstate0 = (dh0, dc0)
         dg_in = dg_rec = dg
@@ -208,13 +208,13 @@ def backward(saved, dy, dstate_n):
         dg_in = _empty(gates.shape, gates.dtype)
         dg_rec = _empty((T, B, H), gates.dtype)      # dn * r: dG on W_hh's n rows (gru_backward.py)
         dh0 = dstate_n[0].copy()
-        _sweep(gru_backward_sweep, gru_backward_team, w_hh, T, B,
+        _sweep(gru_backward_sweep, w_hh, T, B,
                (gates, hn_all, y, h0, w_hh, dy, dh0, reverse, dg_in, dg_rec, lens, ragged), scratch)
         dstate0 = (dh0,)
     else:
         dg_in = dg_rec = _empty((T, B, w_hh.shape[0]), x.dtype)
         dh0 = dstate_n[0].copy()
-        _sweep(rnn_backward_sweep, rnn_backward_team, w_hh, T, B,
+        _sweep(rnn_backward_sweep, w_hh, T, B,
                (y, w_hh, dy, dh0, reverse, mode == "RNN_RELU", dg_in, lens, ragged), scratch)
         dstate0 = (dh0,)
     return (_input_grad(dg_in, w_ih, x.shape), dstate0,

@@ -6,11 +6,8 @@ dh_t, dc_t and the saved activations into the pre-activation gradient dG_t; the 
 each computes its units of dG_t W_hh, the recurrent part of dh_{t-1} (sweep.recurrent_grad).
 The weight gradients are left to phase 3, as big GEMMs over all steps at once.
 """
-import numpy as np
-from numba import prange
-
 from .activations import tanh
-from .jit import kernel, team_kernel
+from .jit import kernel
 from .barrier import barrier
 from .sweep import active, member_block, pack_backward, recurrent_grad, state_before, time_index, units4, zero_units
 
@@ -71,13 +68,3 @@ def lstm_backward_sweep(gates, c_all, c0, w_hh, dy, dh, dc, reverse, dgates, len
         lstm_backward_step(gates[t], c_all[t], c_prev, dy[t], dh, dc, dgates[t], t, lens, b0, b1, u0, u1)
         barrier(sync, p, step + 1)
         recurrent_grad(dgates[t, b0:b1], w_hh, pans, dh[b0:b1], t, lens[b0:b1], ragged, rec[b0:b1], u0, u1)
-
-
-@team_kernel
-def lstm_backward_team(gates, c_all, c0, w_hh, dy, dh, dc, reverse, dgates, lens, ragged, pans, rec, sync,
-                       blocks, done):
-    """lstm_backward_sweep on every member of the team at once (team.run)."""
-    for p in prange(blocks.shape[0]):
-        lstm_backward_sweep(gates, c_all, c0, w_hh, dy, dh, dc, reverse, dgates, lens, ragged, pans, rec, sync,
-                            blocks, np.int64(p))
-        done[p] = 1

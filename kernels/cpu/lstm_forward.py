@@ -7,11 +7,8 @@ activations, updates c and h, and stores what backward needs; then the members m
 activations overwrite the input projection in place: that buffer is ours (made in phase 1) and is
 dead after this step.
 """
-import numpy as np
-from numba import prange
-
 from .activations import sigmoid, tanh
-from .jit import kernel, team_kernel
+from .jit import kernel
 from .barrier import barrier
 from .sweep import active, copy_into, member_block, pack_forward, recurrent_rows, rows_before, time_index, units4, zero_units
 
@@ -76,13 +73,3 @@ def lstm_forward_sweep(xp, w_hh, bias, h0, c, reverse, save, y, c_all, lens, rag
         lstm_forward_step(xp[t], rec, bias, c, y[t], c_all[t] if save else c_all[0], save, t, lens,
                           b0, b1, u0, u1)
         barrier(sync, p, step + 1)
-
-
-@team_kernel
-def lstm_forward_team(xp, w_hh, bias, h0, c, reverse, save, y, c_all, lens, ragged, rec, scratch, pans, sync,
-                      blocks, done):
-    """lstm_forward_sweep on every member of the team at once (team.run)."""
-    for p in prange(blocks.shape[0]):
-        lstm_forward_sweep(xp, w_hh, bias, h0, c, reverse, save, y, c_all, lens, ragged, rec, scratch, pans, sync,
-                           blocks, np.int64(p))
-        done[p] = 1

@@ -4,10 +4,7 @@ Shapes: T steps, B batch, H hidden size. The derivative of the nonlinearity is r
 output: tanh' = 1 - h^2, relu' = [h > 0]. Run by a team (sweep.py): per step, one fused loop
 over a member's units; the members meet; each computes its units of dG_t W_hh.
 """
-import numpy as np
-from numba import prange
-
-from .jit import kernel, team_kernel
+from .jit import kernel
 from .barrier import barrier
 from .sweep import active, member_block, pack_backward, recurrent_grad, time_index, zero_units
 
@@ -54,11 +51,3 @@ def rnn_backward_sweep(y, w_hh, dy, dh, reverse, relu, dgates, lens, ragged, pan
         rnn_backward_step(y[t], dy[t], dh, relu, dgates[t], t, lens, b0, b1, u0, u1)
         barrier(sync, p, step + 1)
         recurrent_grad(dgates[t, b0:b1], w_hh, pans, dh[b0:b1], t, lens[b0:b1], ragged, rec[b0:b1], u0, u1)
-
-
-@team_kernel
-def rnn_backward_team(y, w_hh, dy, dh, reverse, relu, dgates, lens, ragged, pans, rec, sync, blocks, done):
-    """rnn_backward_sweep on every member of the team at once (team.run)."""
-    for p in prange(blocks.shape[0]):
-        rnn_backward_sweep(y, w_hh, dy, dh, reverse, relu, dgates, lens, ragged, pans, rec, sync, blocks, np.int64(p))
-        done[p] = 1

@@ -5,11 +5,8 @@ its rows of h_{t-1} W_hh^T (sweep.recurrent_rows), then one fused loop over its 
 input projection and bias and applying the nonlinearity; then the members meet. Backward needs
 only h_t, so nothing else is saved.
 """
-import numpy as np
-from numba import prange
-
 from .activations import tanh
-from .jit import kernel, team_kernel
+from .jit import kernel
 from .barrier import barrier
 from .sweep import active, member_block, pack_forward, recurrent_rows, rows_before, time_index, zero_units
 
@@ -58,11 +55,3 @@ def rnn_forward_sweep(xp, w_hh, bias, h0, reverse, relu, y, lens, ragged, rec, s
         recurrent_rows(h_prev[b0:b1], w_hh, pans, rec[b0:b1], u0, u1)
         rnn_forward_step(xp[t], rec, bias, relu, y[t], t, lens, b0, b1, u0, u1)
         barrier(sync, p, step + 1)
-
-
-@team_kernel
-def rnn_forward_team(xp, w_hh, bias, h0, reverse, relu, y, lens, ragged, rec, scratch, pans, sync, blocks, done):
-    """rnn_forward_sweep on every member of the team at once (team.run)."""
-    for p in prange(blocks.shape[0]):
-        rnn_forward_sweep(xp, w_hh, bias, h0, reverse, relu, y, lens, ragged, rec, scratch, pans, sync, blocks, np.int64(p))
-        done[p] = 1

@@ -78,8 +78,8 @@ def rows_before(seq, first, t, reverse, lens, ragged, scratch, b0, b1):
 @kernel
 def copy_into(dst, src):
     """dst[:] = src, two 1-D arrays of one length, as a plain loop: numba's slice assignment also
-    handles broadcasting and overlap, IR that every sweep and its team kernel would optimise again
-    (measured: about 1 s more first compile per sweep)."""
+    handles broadcasting and overlap, IR that every sweep would optimise again (measured: about 1 s
+    more first compile per sweep)."""
     for j in range(dst.shape[0]):
         dst[j] = src[j]
 

@@ -13,8 +13,8 @@ A sweep splits the batch, or the hidden units (and with them the rows of W_hh) a
 who then meet at one barrier per step (barrier.py). Phases 1 and 3 split their GEMMs (tile_gemm.py,
 blas.py).
 
-The members are the threads of numba's parallel loops: each kernel that a team runs has a team
-kernel beside it (jit.team_kernel), one `prange` over the members. Why numba's threads and not
+The members are the threads of numba's parallel loops: one `prange` over the members, each calling
+the kernel the team runs (launch.py). Why numba's threads and not
 Python threads of our own: on the OpenMP threading layer, a parallel loop hands work to threads
 that are still spinning from the last one, so starting 2 members costs about 2 us; handing a call
 to a Python thread (a lock, then the GIL) wakes a sleeping thread, measured 20-70 us here, and a
@@ -38,6 +38,7 @@ import numba
 import numpy as np
 from numba.core import config
 
+from . import launch
 from .barrier import PAD
 
 if config.THREADING_LAYER == "default":
@@ -163,11 +164,11 @@ def new_sync(groups, members):
     return np.zeros((groups, members * PAD), dtype=np.int64)
 
 
-def run(member, launcher, args, blocks, blas=True):
+def run(member, args, blocks, blas=True):
     """member(*args, blocks, p) for every member p at once, p = 0 .. len(blocks) - 1: blocks (P, k)
-    int64, row p the share of member p (its ranges). The launcher is member's team kernel (jit.py):
-    a parallel loop over p with one call each, which marks done[p] after the call. BLAS is made
-    single-threaded unless the member calls no BLAS (`blas=False`: the sweeps).
+    int64, row p the share of member p (its ranges). member is a `kernel` (jit.py) returning None;
+    the members are numba's threads in one parallel loop (launch.py). BLAS is made single-threaded
+    unless the member calls no BLAS (`blas=False`: the sweeps).
 
     A member that raises inside the parallel loop does not stop it (numba drops the exception), so
     done[] tells: a member that did not finish is raised here as an error. Sweep members allocate
@@ -182,7 +183,7 @@ def run(member, launcher, args, blocks, blas=True):
         if numba.get_num_threads() != parts:    # thread-local: this thread's launches only
             numba.set_num_threads(parts)
         done = np.zeros(parts, dtype=np.int8)
-        launcher(*args, blocks, done)
+        launch.team_loop(launch.address(member, args, blocks), args, blocks, done)
         if not done.all():
             raise RuntimeError(f"{member.__name__}: {parts - int(done.sum())} of {parts} team members failed; "
                                "numba does not pass on an error raised inside a parallel loop: "

@@ -22,11 +22,11 @@ Zen 4 (sgemm peak 205), before the copy of a, the tile led up to n=512 (k=800 m=
 204 / 184) and trailed at n=1024 (k=3200 m=4096 187 / 196; k=32 m=4096 92 / 133).
 """
 import numpy as np
-from numba import prange, types
+from numba import types
 from numba.extending import overload
 
 from . import blas, team
-from .jit import kernel, team_kernel
+from .jit import kernel
 from .panels import pack_columns, pack_rows, panel_count, panel_width, panels_dot
 
 KC = 256      # rows of k per block
@@ -52,7 +52,7 @@ def matmul_at(a, b, out=None):
     copy = _copies(a)
     sums = _empty((_sums(blocks), m, n), a.dtype)
     work = _empty((len(blocks), _work_elements(blocks, n, a.itemsize, copy)), a.dtype)
-    team.run(_rows, _rows_team, (a, b, out, sums, work, copy), blocks, blas=False)
+    team.run(_rows, (a, b, out, sums, work, copy), blocks, blas=False)
     for s in sums:
         out += s
     return out
@@ -179,10 +179,3 @@ def _pack_block(b, k0, k1, c0, c1, block):
     def by_columns(b, k0, k1, c0, c1, block):
         pack_columns(b[k0:k1], c0, c1, block)
     return by_columns
-
-
-@team_kernel
-def _rows_team(a, b, out, sums, work, copy, blocks, done):
-    for p in prange(blocks.shape[0]):
-        _rows(a, b, out, sums, work, copy, blocks, np.int64(p))
-        done[p] = 1
