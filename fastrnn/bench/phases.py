@@ -65,14 +65,14 @@ def profile(cell, T, B, I, H, calls=9):
     layer's forward+backward (after one untimed call, which compiles)."""
     step, _ = runners.fastrnn_step(cell, T, B, I, H, "cpu", np.random.default_rng(0))
     step()
-    per_call = []
-    for _ in range(calls):
-        spent = {}
-        with _timers(spent):
+    per_call, spent = [], {}
+    with _timers(spent):
+        for _ in range(calls):
+            spent.clear()
             t = time.perf_counter()
             step()
             spent["total"] = time.perf_counter() - t
-        per_call.append(spent)
+            per_call.append(dict(spent))
     out = {p: statistics.median(c.get(p, 0.0) for c in per_call) for p in PHASES + ("total",)}
     out["rest"] = max(0.0, out["total"] - sum(out[p] for p in PHASES))
     return out
