@@ -14,16 +14,15 @@ who then meet at one barrier per step (barrier.py). Phases 1 and 3 split their G
 blas.py).
 
 The members are the threads of numba's parallel loops: one `prange` over the members, each calling
-the kernel the team runs (launch.py). Why numba's threads and not
-Python threads of our own: on the OpenMP threading layer, a parallel loop hands work to threads
-that are still spinning from the last one, so starting 2 members costs about 2 us; handing a call
-to a Python thread (a lock, then the GIL) wakes a sleeping thread, measured 20-70 us here, and a
-layer call makes six such hand-overs. The members of a sweep split by units wait for each other
-at a barrier, so they must all run at once: OpenMP and numba's workqueue layer give every member
-its own thread; TBB may run two members one after the other on one thread (a deadlock). So this
-module puts TBB last in numba's layer order (unless the user chose a layer), and runs a team of
-one on TBB. GNU OpenMP cannot be used again in a child forked after it ran: there, too, the team
-has one member.
+the kernel the team runs (launch.py). Why numba's threads and not Python threads of our own: on the
+OpenMP threading layer, a parallel loop hands work to threads that are still spinning from the last
+one, so starting 2 members costs about 2 us; handing a call to a Python thread (a lock, then the
+GIL) wakes a sleeping thread, measured 20-70 us here, and a layer call makes six such hand-overs.
+The members of a sweep split by units wait for each other at a barrier, so they must all run at
+once: OpenMP and numba's workqueue layer give every member its own thread; TBB may run two members
+one after the other on one thread (a deadlock). So this module puts TBB last in numba's layer order
+(unless the user chose a layer), and runs a team of one on TBB. GNU OpenMP cannot be used again in a
+child forked after it ran: there, too, the team has one member.
 
 The split depends only on the problem's shape and the team size, so results are bit-identical
 from run to run on one machine; FASTRNN_NUM_THREADS sets the team size (default: the cores this
