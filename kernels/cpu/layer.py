@@ -32,10 +32,12 @@ from .tile_gemm import matmul_at
 # its steps then read (the packed product, microkernel.py); a sweep over fewer reads W_hh in place
 # (recurrent.py): packing costs a pass over W_hh that only enough rows repay. The forward in-place
 # product (rows_dot) is 75-80% as fast as the packed one from B = 2, so the forward sweep needs more
-# rows; the backward one (columns_dot) is far slower. Measured, LSTM on 2 cores, ms packed / in
-# place: forward T=1 B=64 H=128 0.27 / 0.23, T=4 B=32 H=256 0.98 / 0.94, T=20 B=4 H=512 3.4 / 3.6,
-# T=32 B=1 H=512 2.3 / 1.7, T=100 B=1 H=256 1.5 / 1.8, T=30 B=4 H=1024 18.7 / 24.6; backward T=1
-# B=64 H=128 0.50 / 0.53, T=8 B=16 H=256 1.8 / 6.4.
+# rows; the backward one (columns_dot) is slower. Measured, LSTM on 2 cores, ms packed / in place:
+# forward T=1 B=64 H=128 0.27 / 0.23, T=4 B=32 H=256 0.98 / 0.94, T=20 B=4 H=512 3.4 / 3.6,
+# T=32 B=1 H=512 2.3 / 1.7, T=100 B=1 H=256 1.5 / 1.8, T=30 B=4 H=1024 18.7 / 24.6; backward (the
+# whole call, forward packed as above either way) at 16 rows T=2 B=8 H=256 0.75 / 0.91, T=16 B=1
+# H=512 2.9 / 3.1 (GRU 1.9 / 1.7), at 8 rows T=2 B=4 H=256 0.63 / 0.60, T=8 B=1 H=256 0.71 / 0.63,
+# T=1 B=8 H=512 2.0 / 2.1 (GRU 1.33 / 1.17); T=8 B=16 H=256 1.9 / 3.7.
 FORWARD_PACK_ROWS = 96
 BACKWARD_PACK_ROWS = 17
 
