@@ -23,13 +23,14 @@ def rng(request):
 @pytest.fixture(autouse=True)
 def poison_kernel_outputs(monkeypatch):
     """Kernel outputs start as NaN, so an element a kernel forgets to write fails the test."""
-    from fastrnn.kernels.cpu import blas, layer, tile_gemm
+    from fastrnn.kernels.cpu import blas, few_rows, layer, tile_gemm
 
     def nan_empty(shape, dtype):
         return np.full(shape, np.nan, dtype=dtype)
 
     monkeypatch.setattr(layer, "_empty", nan_empty)
     monkeypatch.setattr(blas, "_empty", nan_empty)
+    monkeypatch.setattr(few_rows, "_empty", nan_empty)
     monkeypatch.setattr(tile_gemm, "_empty", nan_empty)
     try:
         from fastrnn.kernels.cuda import layer as cuda_layer

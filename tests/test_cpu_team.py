@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from helpers import MODES, assert_close64, assert_within_rule, jittered, make_problem, run
 
-from fastrnn.kernels.cpu import blas, layer, team
+from fastrnn.kernels.cpu import blas, few_rows, layer, team
 from fastrnn.kernels.cpu.barrier import PAD, barrier
 from fastrnn.kernels.cpu.jit import kernel
 from fastrnn.kernels.cpu.recurrent import columns_dot, rows_dot
@@ -109,9 +109,8 @@ def test_columns_dot(rng, dtype, B, cols, accumulate):
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("m, k, n", [(9, 4, 5), (3, 9, 5), (1, 13, 7), (2, 11, 2), (800, 803, 3)])
 @pytest.mark.parametrize("layout", ["C", "F"])
-def test_matmul_every_split(rng, members, dtype, m, k, n, layout):
-    # X W^T and dG W: split over a's rows (m >= k, or SKINNY_ROWS rows per member: 800 x 803),
-    # else over W's rows (b's columns if b is F-contiguous, b's rows and partial sums if C-contiguous)
+def test_blas_matmul_every_split(rng, members, dtype, m, k, n, layout):
+    # the sgemm peak's BLAS GEMM: a's rows split over the members, b C- or F-contiguous
     a = rng.standard_normal((m, k)).astype(dtype)
     b = rng.standard_normal((k, n)).astype(dtype)
     b = np.asfortranarray(b) if layout == "F" else b
@@ -131,7 +130,23 @@ def test_outer_products_match_numpy(rng, members, dtype, k, m, n):
     b = rng.standard_normal((k, n)).astype(dtype)
     tol = 1e-12 if dtype == np.float64 else 1e-5
     want = a.astype(np.float64).T @ b.astype(np.float64)
-    np.testing.assert_allclose(blas.outer_products(a, b), want, rtol=tol, atol=tol * k)
+    np.testing.assert_allclose(few_rows.outer_products(a, b), want, rtol=tol, atol=tol * k)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("m, k, n", [(1, 13, 7), (2, 11, 37), (5, 9, 3), (7, 40, 17), (16, 3, 1)])
+def test_few_rows_products_match_numpy(rng, members, dtype, m, k, n):
+    # X W^T with W's rows split over the members (rows_dot's 4 x 3, 4 x 2 and 4 x 1 blocks and
+    # its last rows), and dG W with the sum split (columns_dot's 8 rows at a time and its last
+    # rows, the members' partial sums added); a is some rows of a wider array, as dG's
+    a = rng.standard_normal((m, k + 3)).astype(dtype)[:, 1:k + 1]
+    w = rng.standard_normal((n, k)).astype(dtype)
+    tol = 1e-12 if dtype == np.float64 else 1e-5
+    np.testing.assert_allclose(few_rows.x_wt(np.ascontiguousarray(a), w),
+                               a.astype(np.float64) @ w.T.astype(np.float64), rtol=tol, atol=tol * k)
+    v = rng.standard_normal((k, n)).astype(dtype)
+    np.testing.assert_allclose(few_rows.x_w(a, v), a.astype(np.float64) @ v.astype(np.float64),
+                               rtol=tol, atol=tol * k)
 
 
 def test_rows_dot_propagates_nan_and_inf():

@@ -4,7 +4,7 @@ Blocks of k and of b's columns that end early or fit once, narrow last panels, o
 do not fill a tile, rows in several passes of MC, fewer rows than members (the split of k); a
 C-contiguous a read in place, or copied into slabs of both padded widths where its rows are a
 multiple of 4 KiB apart; an F-contiguous a (dX = dG W) and b (X W^T); and the hand-over of a few
-rows k to blas.py's outer products."""
+rows k to few_rows.py's outer products."""
 import numpy as np
 import pytest
 
@@ -46,7 +46,7 @@ def test_slab_rows_are_wide_enough_and_not_a_power_of_two_apart(rows):
 @pytest.mark.parametrize("k, tile", [(3, False), (4, True), (1, False)])
 def test_matmul_at_hands_few_rows_to_outer_products(rng, monkeypatch, k, tile):
     calls = []
-    monkeypatch.setattr(tg.blas, "outer_products", lambda a, b, out: calls.append(1) or a.T @ b)
+    monkeypatch.setattr(tg.few_rows, "outer_products", lambda a, b, out: calls.append(1) or a.T @ b)
     a = rng.standard_normal((k, 6)).astype(np.float32)
     b = rng.standard_normal((k, 600)).astype(np.float32)
     np.testing.assert_allclose(tg.matmul_at(a, b), a.T.astype(np.float64) @ b, rtol=1e-5, atol=1e-5)

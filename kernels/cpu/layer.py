@@ -1,11 +1,11 @@
 """One layer, one direction, CPU: the three phases around the fused @njit sweeps.
 
-    1. input projection  Xp = X W_ih^T, one GEMM over all T*B rows        (tile_gemm.py; few rows: blas.py)
+    1. input projection  Xp = X W_ih^T, one GEMM over all T*B rows        (tile_gemm.py; few rows: few_rows.py)
     2. recurrent sweep   sequential in t, fused gates + state update      (*_forward.py / *_backward.py)
     3. gradients         dW_ih = dG^T X, dW_hh = dG^T H_prev, dX = dG W_ih (tile_gemm.py), db = sum dG
 Every phase runs on the team of threads in team.py, in one team session per forward or backward:
-the GEMMs as tile_gemm.py (or, for few rows, blas.py) decides, the sweeps by sequences or by hidden
-units (_sweep).
+the GEMMs as tile_gemm.py (or, for few rows, few_rows.py) decides, the sweeps by sequences or by
+hidden units (_sweep). None of them calls BLAS.
 
 Same contract as fastrnn/reference/layer.py (which it is tested against):
     forward(mode, x, state0, w_ih, w_hh, b_ih, b_hh, reverse, need_grad, lengths) -> y, state_n, saved
@@ -17,7 +17,7 @@ import numpy as np
 
 from . import team
 from .bias_grad import column_sums
-from .blas import matmul
+from .few_rows import x_w, x_wt
 from .gru_backward import gru_backward_sweep
 from .gru_forward import gru_forward_sweep
 from .lstm_backward import lstm_backward_sweep
@@ -30,7 +30,9 @@ from .tile_gemm import matmul_at
 
 # A sweep over at least this many rows (T * B) first packs W_hh into panels (panels.py), which
 # its steps then read (the packed product, microkernel.py); a sweep over fewer reads W_hh in place
-# (recurrent.py): packing costs a pass over W_hh that only enough rows repay. The forward in-place
+# (recurrent.py): packing costs a pass over W_hh that only enough rows repay. The same holds for
+# W_ih in phase 1 (X W_ih^T, forward) and dX = dG W_ih (backward): below these row counts they read
+# it in place too (few_rows.py; its docstring has the measurements). The forward in-place
 # product (rows_dot) is 75-80% as fast as the packed one from B = 2, so the forward sweep needs more
 # rows; the backward one (columns_dot) is slower. Measured, LSTM on 2 cores, ms packed / in place:
 # forward T=1 B=64 H=128 0.27 / 0.23, T=4 B=32 H=256 0.98 / 0.94, T=20 B=4 H=512 3.4 / 3.6,
@@ -57,14 +59,6 @@ BATCH_SPLIT_SHARED_BYTES = 1 << 22
 BATCH_SPLIT_ROWS = 16
 
 
-# Phase 1's X W_ih^T and phase 3's dX = dG W_ih go to the tile (tile_gemm.py) from this many rows
-# T*B; below, BLAS's GEMV-like product is as fast or faster. Measured on 2 cores of a Zen 5 (BLAS:
-# OpenBLAS on its Haswell kernels), us, tile / BLAS, H=128 / 256 / 512 (I = H, 4H gates): X W^T
-# at 4 rows 27 / 28, 87 / 60, 178 / 205; at 8 rows 28 / 32, 59 / 64, 198 / 239; at 32 rows
-# 30 / 36, 88 / 116, 303 / 438; dG W at 8 rows 28 / 34, 59 / 67, 193 / 240.
-TILE_GEMM_ROWS = 8
-
-
 def _empty(shape, dtype):
     # Every kernel output is allocated here. The tests swap in a NaN-filled allocator, so an
     # element that a kernel forgets to write cannot pass unnoticed.
@@ -73,10 +67,10 @@ def _empty(shape, dtype):
 
 def _project(x, w_ih):
     # (T, B, I) @ (I, G*H) -> (T, B, G*H), as one GEMM over T*B rows: on the tile as (X^T)^T W_ih^T
-    # (both read in place), or through BLAS for few rows (TILE_GEMM_ROWS)
+    # (both read in place), or, for few rows (FORWARD_PACK_ROWS), W_ih's rows read in place
     T, B, I = x.shape
-    if T * B < TILE_GEMM_ROWS:
-        return matmul(x.reshape(T * B, I), w_ih.T).reshape(T, B, -1)
+    if T * B < FORWARD_PACK_ROWS:
+        return x_wt(x.reshape(T * B, I), w_ih).reshape(T, B, -1)
     return matmul_at(x.reshape(T * B, I).T, w_ih.T).reshape(T, B, -1)
 
 
@@ -123,7 +117,7 @@ def _backward_scratch(B, GH, H, dtype, packed, gru=False):
     return buffers
 
 
-@team.session()    # the whole call holds the team, and BLAS is set single-threaded once for all its runs
+@team.session(blas=False)    # the whole call holds the team; no member calls BLAS, so its threads are left alone
 def forward(mode, x, state0, w_ih, w_hh, b_ih, b_hh, reverse=False, need_grad=True, lengths=None):
     T, B, _ = x.shape
     H = w_hh.shape[1]
@@ -190,7 +184,7 @@ def _last_h(y, lens, reverse):
     return y[lens - 1, np.arange(y.shape[1])]
 
 
-@team.session()
+@team.session(blas=False)
 def backward(saved, dy, dstate_n):
     mode, x, h0, w_ih, w_hh, reverse, gates, y, h_prev, extra, lens, ragged = saved
     T, B, I = x.shape
@@ -224,10 +218,11 @@ def backward(saved, dy, dstate_n):
 
 
 def _input_grad(dg, w_ih, x_shape):
-    # dX = dG W_ih = (dG^T)^T W_ih on the tile, or through BLAS for few rows (TILE_GEMM_ROWS)
+    # dX = dG W_ih = (dG^T)^T W_ih on the tile, or, for few rows (BACKWARD_PACK_ROWS), W_ih's rows
+    # read in place
     T, B, _ = dg.shape
-    if T * B < TILE_GEMM_ROWS:
-        return matmul(dg.reshape(T * B, -1), w_ih).reshape(x_shape)
+    if T * B < BACKWARD_PACK_ROWS:
+        return x_w(dg.reshape(T * B, -1), w_ih).reshape(x_shape)
     return matmul_at(dg.reshape(T * B, -1).T, w_ih).reshape(x_shape)
 
 

@@ -1,17 +1,17 @@
-"""Who runs on which core: the CPU layer's own team of threads, with BLAS single-threaded inside it.
+"""Who runs on which core: the CPU layer's own team of threads.
 
 Why a team of our own: two thread pools on the same cores fight. The sweeps' small per-step
-products are fastest in our own loop (recurrent.py), so if phases 1 and 3 left BLAS its own
-threads, those threads would still be busy-waiting (OpenBLAS spins about 0.1 s after a call)
-while our sweep wants the cores: measured 2.5x slower sweeps right after a BLAS call. So every
-phase runs on this one team, and BLAS, called by each member on its share, is limited to one
-thread for the duration of a layer's forward or backward (a session; restored afterwards: the
-caller's BLAS settings are theirs). On 2 cores, two single-threaded BLAS calls on halves of a
-2048^3 sgemm also beat OpenBLAS's own two threads (135 vs 155 ms).
+products are fastest in our own loop (recurrent.py), and a pool that another library leaves
+busy-waiting (OpenBLAS spins about 0.1 s after a call) slows them while it spins: measured 2.5x
+slower sweeps right after a BLAS call. So every phase runs on this one team, and none calls BLAS
+(the GEMMs are tile_gemm.py's and few_rows.py's). A run whose members do call BLAS (blas.py, which
+the sgemm peak measures) makes it single-threaded for the duration of its session (restored
+afterwards: the caller's BLAS settings are theirs): on 2 cores, two single-threaded BLAS calls on
+halves of a 2048^3 sgemm also beat OpenBLAS's own two threads (135 vs 155 ms).
 
 A sweep splits the batch, or the hidden units (and with them the rows of W_hh) among the members,
 who then meet at one barrier per step (barrier.py). Phases 1 and 3 split their GEMMs (tile_gemm.py,
-blas.py).
+few_rows.py).
 
 The members are the threads of numba's parallel loops: one `prange` over the members, each calling
 the kernel the team runs (launch.py). Why numba's threads and not Python threads of our own: on the
@@ -167,12 +167,11 @@ def run(member, args, blocks, blas=True):
     """member(*args, blocks, p) for every member p at once, p = 0 .. len(blocks) - 1: blocks (P, k)
     int64, row p the share of member p (its ranges). member is a `kernel` (jit.py) returning None;
     the members are numba's threads in one parallel loop (launch.py). BLAS is made single-threaded
-    unless the member calls no BLAS (`blas=False`: the sweeps).
+    unless the member calls no BLAS (`blas=False`: every member of the layer).
 
     A member that raises inside the parallel loop does not stop it (numba drops the exception), so
-    done[] tells: a member that did not finish is raised here as an error. Sweep members allocate
-    nothing, so none of them can fail that way (and leave the others at a barrier); a GEMM member
-    could only fail to allocate its block (blas.py)."""
+    done[] tells: a member that did not finish is raised here as an error. The layer's members
+    allocate nothing, so none of them can fail that way (and leave the others at a barrier)."""
     blocks = np.asarray(blocks, dtype=np.int64)
     parts = blocks.shape[0]
     with session(blas):

@@ -14,7 +14,7 @@ the rows passes over every panel (measured X W^T (6400, 1024) @ (1024, 4096): 42
 on 2 cores). The tile reads a^T's rows in place, or, where they are a multiple of 4 KiB apart,
 from a copy (_rows says why).
 
-A sum over a few rows k (T*B at T=1) stays blas.py's outer products. Measured on 2 cores of a
+A sum over a few rows k (T*B at T=1) stays few_rows.py's outer products. Measured on 2 cores of a
 Zen 5 (OpenBLAS 0.3.30 with OPENBLAS_CORETYPE=Haswell set in the environment), float32,
 GFLOP/s, tile / BLAS: a^T b k=800 m=1024 n=256 408 / 248; k=3200 m=4096 n=1024 431 / 256; k=32
 m=4096 n=1024 388 / 222; dG W_ih k=1024 m=800 n=256 451 / 253, k=512 m=3200 n=128 473 / 253. On a
@@ -25,7 +25,7 @@ import numpy as np
 from numba import types
 from numba.extending import overload
 
-from . import blas, team
+from . import few_rows, team
 from .jit import kernel
 from .panels import pack_columns, pack_rows, panel_count, panel_width, panels_dot
 
@@ -45,8 +45,8 @@ def matmul_at(a, b, out=None):
     (GRU's dW_hh takes the r and z blocks of dG_i, kernels/cpu/layer.py)."""
     k, m = a.shape
     n = b.shape[1]
-    if k <= blas.OUTER_K:
-        return blas.outer_products(np.ascontiguousarray(a), b, out)
+    if k <= few_rows.OUTER_K:
+        return few_rows.outer_products(np.ascontiguousarray(a), b, out)
     out = _empty((m, n), a.dtype) if out is None else out
     blocks = _split(k, m, n)
     copy = _copies(a)
@@ -61,7 +61,7 @@ def matmul_at(a, b, out=None):
 def extra_elements(k, m, n, itemsize):
     """Elements matmul_at allocates besides its output for (k, m)^T (k, n), a C-contiguous: the
     members' panels and copies of a (fastrnn.workspace_bytes counts them)."""
-    if k <= blas.OUTER_K:
+    if k <= few_rows.OUTER_K:
         return 0
     blocks = _split(k, m, n)
     return len(blocks) * _work_elements(blocks, n, itemsize, _aliased(m, m * itemsize)) + _sums(blocks) * m * n
