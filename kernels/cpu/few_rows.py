@@ -47,17 +47,12 @@ def x_w(a, w):
     m, G = a.shape
     K = w.shape[1]
     out = _empty((m, K), a.dtype)
-    sum_over_k(_columns_member, (a, w), team.row_ranges(G, (m + ELEMENT_WORK) * G * K), out)
-    return out
-
-
-def sum_over_k(member, operands, parts, out, *scratch):
-    """out = the sum of member(*operands, out, sums, *scratch, blocks, p) over the members' ranges
-    k0..k1 of parts: member 0 writes out itself, member p its own sums[p - 1], added in after."""
-    sums = _empty((len(parts) - 1,) + out.shape, out.dtype)
-    team.run(member, operands + (out, sums) + scratch, parts, blas=False)
+    parts = team.row_ranges(G, (m + ELEMENT_WORK) * G * K)
+    sums = _empty((len(parts) - 1, m, K), a.dtype)     # member p > 0 sums into sums[p - 1]
+    team.run(_columns_member, (a, w, out, sums), parts, blas=False)
     for s in sums:
         out += s
+    return out
 
 
 # The members, member p taking blocks[p] = (r0, r1). They allocate nothing.
