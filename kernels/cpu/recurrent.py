@@ -146,10 +146,12 @@ def columns_dot(a, w, c0, c1, out, accumulate=False):
     (in L1 for the step sizes of a sweep). Allocates nothing: it runs inside a team (barrier.py).
 
     Why eight rows at a time: adding one row of w at a time loads and stores each row of out once
-    per row of w, and a load that follows a store to the same row by one pass ran 3-20x slower
-    depending on where the arrays lie (store forwarding; measured on 2 cores, dG (B, 4H) W_hh, us,
-    one row / eight: B=4 H=128 15-258 / 46, B=8 H=256 181-1175 / 170, B=4 H=512 355-2031 / 258,
-    B=1 H=1024 301 / 198, B=16 H=1024 4519 / 1018; four rows: 72, 328, 517, 188, 1291).
+    per row of w, 1.5-8x slower, and its time moved with where the arrays lay (B=4 H=128: 15-258
+    us), likely each load waiting on the store made to the same row one pass before. Measured on
+    2 cores, dG (B, 4H) W_hh, us, one row / eight, two runs: B=4 H=128 258 / 46 and 59 / 17, B=8
+    H=256 1175 / 170 and 193 / 59, B=4 H=512 2031 / 258 and 404 / 109, B=1 H=1024 301 / 198 and
+    273 / 178, B=16 H=1024 4519 / 1018 and 4687 / 2273 (four rows at a time, first run: 72, 328,
+    517, 188, 1291).
 
     a   (B, G)  rows (dG_t, or some of its gate blocks), each contiguous
     w   (G, K)  C-contiguous rows (W_hh, or the rows of those gate blocks)
