@@ -56,7 +56,7 @@ def sum_bandwidth(kib, members):
     out = np.zeros(members, np.float32)
     reps = max(1, TARGET_BYTES // (n * 4))
     blocks = [(p, p + 1) for p in range(members)]
-    seconds = _best(lambda: team.run(_sum_member, (arrays, reps, out), blocks, blas=False))
+    seconds = _best(lambda: team.run(_sum_member, (arrays, reps, out), blocks))
     return n * 4 * reps / seconds / 1e9
 
 
@@ -73,7 +73,7 @@ def panels_bandwidth(H, members, rng):
     out = np.empty((1, N), np.float32)
     reps = max(1, TARGET_BYTES // (K * N * 4 // members))
     blocks = [(edges[p], edges[p + 1]) for p in range(members)]
-    seconds = _best(lambda: team.run(_panels_member, (a, pans, out, reps), blocks, blas=False))
+    seconds = _best(lambda: team.run(_panels_member, (a, pans, out, reps), blocks))
     np.testing.assert_allclose(out, a.astype(np.float64) @ w.T.astype(np.float64), rtol=1e-4, atol=1e-3)
     return K * N * 4 / members * reps / seconds / 1e9
 

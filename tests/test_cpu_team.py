@@ -185,7 +185,7 @@ def test_team_runs_every_member_at_once():
     # threading layer must give each its own thread, or this hangs.
     sync = team.new_sync(1, 3)
     out = np.zeros(3)
-    team.run(_barrier_member, (sync, out), [(0, 1), (1, 2), (2, 3)], blas=False)
+    team.run(_barrier_member, (sync, out), [(0, 1), (1, 2), (2, 3)])
     np.testing.assert_array_equal(out, [3, 3, 3])
 
 
@@ -200,57 +200,56 @@ def _barrier_member(sync, out, blocks, p):
 
 
 
-def test_blas_single_threaded_for_a_whole_session():
-    # A layer call sets BLAS to one thread once (a session) for all its runs, restores it at the
-    # end, and runs inside it do not restore it early.
+def test_blas_matmul_runs_blas_single_threaded_and_restores_it():
+    # blas.matmul's members call BLAS side by side: BLAS is single-threaded while they run and
+    # restored after. The team's own sessions and runs (the layer's, which call no BLAS) leave it as
+    # the caller set it. (BLAS's thread count is read in the main thread only: this OpenBLAS
+    # ignores a thread's openblas_set_num_threads after the main thread's.)
     from threadpoolctl import threadpool_limits
-    from fastrnn.kernels.cpu.blas import matmul
-    controllers = team._blas_controllers()
+    controllers = blas.controllers()
     a = np.ones((64, 64), np.float32)
+    seen = []
+    real_run = team.run
+
+    def run(*args):
+        seen.append([c.get_num_threads() for c in controllers])
+        return real_run(*args)
+
     with threadpool_limits(limits=2, user_api="blas"):
-        with team.session():
-            assert [c.get_num_threads() for c in controllers] == [1] * len(controllers)
-            matmul(a, a)
-            team.run(_member, (np.zeros(1),), [(0, 1)], blas=False)
-            assert [c.get_num_threads() for c in controllers] == [1] * len(controllers)
+        with pytest.MonkeyPatch.context() as m:
+            m.setattr(team, "run", run)
+            np.testing.assert_array_equal(blas.matmul(a, a), a @ a)
+        assert seen == [[1] * len(controllers)]
         assert [c.get_num_threads() for c in controllers] == [2] * len(controllers)
-        with team.session(blas=False):
-            assert [c.get_num_threads() for c in controllers] == [2] * len(controllers)
-            matmul(a, a)
+        with team.session():
+            team.run(_member, (np.zeros(1),), [(0, 1)])
             assert [c.get_num_threads() for c in controllers] == [2] * len(controllers)
 
 
 def test_one_session_instance_nests_and_is_shared_by_threads():
     # layer.py decorates with one instance: entered inside itself, and by threads in turn, it
-    # must keep BLAS limited until its outermost entry leaves, and leave no state behind. (BLAS's
-    # thread count is read in the main thread only: this OpenBLAS ignores a thread's
-    # openblas_set_num_threads after the main thread's, which threadpool_limits makes.)
+    # must count its depth per entry and leave no state behind.
     import threading
 
-    from threadpoolctl import threadpool_limits
-    controllers = team._blas_controllers()
     held = team.session()
     seen = []
 
     @held
-    def call(depth, main):
-        seen.append((team._session["depth"], team._session["blas"],
-                     [c.get_num_threads() for c in controllers] if main else None))
+    def call(depth):
+        seen.append(team._session["depth"])
         if depth:
-            call(depth - 1, main)
+            call(depth - 1)
 
-    with threadpool_limits(limits=2, user_api="blas"):
-        call(2, True)
-        assert seen == [(d, True, [1] * len(controllers)) for d in (1, 2, 3)]
-        assert [c.get_num_threads() for c in controllers] == [2] * len(controllers)
-        seen.clear()
-        threads = [threading.Thread(target=call, args=(1, False)) for _ in range(3)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        assert sorted(seen) == [(1, True, None)] * 3 + [(2, True, None)] * 3
-    assert team._session["depth"] == 0 and team._session["limits"] == [] and not team._session["blas"]
+    call(2)
+    assert seen == [1, 2, 3]
+    seen.clear()
+    threads = [threading.Thread(target=call, args=(1,)) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(seen) == [1] * 3 + [2] * 3
+    assert team._session["depth"] == 0 and team._session["size"] is None
 
 
 def test_a_session_that_fails_to_start_releases_the_team(monkeypatch):

@@ -47,12 +47,12 @@ def _cpu_target():
 
 def _blas():
     # e.g. "openblas 0.3.30 (Haswell)" for each BLAS library loaded: numpy's, and scipy's, which
-    # the CPU kernels call (loaded here if not yet). From the team's own BLAS controllers, not
+    # the sgemm peak calls (loaded here if not yet). From blas.py's controllers, not
     # threadpool_info, which also queries every OpenMP runtime in the process (torch's too) just
     # before the timings.
-    from fastrnn.kernels.cpu import team
+    from fastrnn.kernels.cpu import blas
     libs = {f"{c.internal_api} {c.version} ({getattr(c, 'architecture', None) or '?'})"
-            for c in team._blas_controllers()}
+            for c in blas.controllers()}
     return ", ".join(sorted(libs)) or "none found"
 
 

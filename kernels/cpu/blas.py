@@ -3,8 +3,10 @@
 another machine. The layer itself calls no BLAS: its GEMMs are the tile's and, over few rows,
 few_rows.py's (which replaced BLAS there: 2.5-8x faster from 2 rows, measured in few_rows.py).
 
-Each member calls BLAS (single-threaded for the duration, team.run) on its rows of a from inside a
-nogil kernel, so the members run at once and no other thread pool competes for the cores. numba's
+Each member calls BLAS on its rows of a from inside a nogil kernel, with BLAS made single-threaded
+for the run (restored afterwards: the caller's BLAS settings are theirs), so the members run at
+once and no other thread pool competes for the cores (on 2 cores, two single-threaded BLAS calls on
+halves of a 2048^3 sgemm also beat OpenBLAS's own two threads: 135 vs 155 ms). numba's
 np.dot goes through scipy's BLAS; numpy bundles another OpenBLAS with its own threads, so numpy's
 `@` is not used (measured on 2 cores, LSTM forward T=100 B=32 H=256: 63 ms with numpy's `@` next
 to the sweep's BLAS calls, 31 ms with one library).
@@ -26,8 +28,29 @@ def matmul(a, b, out=None):
     m, k = a.shape
     n = b.shape[1]
     out = _empty((m, n), a.dtype) if out is None else out
-    team.run(_dot_rows, (a, b, out), team.row_ranges(m, m * k * n))
+    with team.session():        # one caller at a time sets BLAS's threads
+        before = [c.get_num_threads() for c in controllers()]
+        for c in controllers():
+            c.set_num_threads(1)
+        try:
+            team.run(_dot_rows, (a, b, out), team.row_ranges(m, m * k * n))
+        finally:
+            for c, threads in zip(controllers(), before):
+                c.set_num_threads(threads)
     return out
+
+
+_controllers = []
+
+
+def controllers():
+    """threadpoolctl's controllers of the BLAS libraries loaded in this process, scipy's among them
+    (numba's np.dot calls it): found once, as looking costs milliseconds."""
+    if not _controllers:
+        import scipy.linalg.cython_blas  # noqa: F401  (load it before looking)
+        from threadpoolctl import ThreadpoolController
+        _controllers.extend(c for c in ThreadpoolController().lib_controllers if c.user_api == "blas")
+    return _controllers
 
 
 @kernel

@@ -36,7 +36,7 @@ def x_wt(a, w):
     m, K = a.shape
     R = w.shape[0]
     out = _empty((m, R), a.dtype)
-    team.run(_rows_member, (a, w, out), team.row_ranges(R, (m + ELEMENT_WORK) * K * R), blas=False)
+    team.run(_rows_member, (a, w, out), team.row_ranges(R, (m + ELEMENT_WORK) * K * R))
     return out
 
 
@@ -49,7 +49,7 @@ def x_w(a, w):
     out = _empty((m, K), a.dtype)
     parts = team.row_ranges(G, (m + ELEMENT_WORK) * G * K)
     sums = _empty((len(parts) - 1, m, K), a.dtype)     # member p > 0 sums into sums[p - 1]
-    team.run(_columns_member, (a, w, out, sums), parts, blas=False)
+    team.run(_columns_member, (a, w, out, sums), parts)
     for s in sums:
         out += s
     return out
@@ -102,5 +102,5 @@ def outer_products(a, b, out=None):
     k, m = a.shape
     n = b.shape[1]
     out = _empty((m, n), a.dtype) if out is None else out
-    team.run(outer_sum, (a, b, out), team.row_ranges(m, (k + ELEMENT_WORK) * m * n), blas=False)
+    team.run(outer_sum, (a, b, out), team.row_ranges(m, (k + ELEMENT_WORK) * m * n))
     return out

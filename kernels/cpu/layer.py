@@ -90,7 +90,7 @@ def _sweep(member, w_hh, T, B, args, buffers):
     if len(blocks) < 2:
         blocks = [(0, B, u0, u1) for u0, u1 in team.unit_ranges(H, B * GH * H, T)]
         sync = team.new_sync(1, len(blocks))
-    team.run(member, args + buffers(blocks) + (sync,), blocks, blas=False)
+    team.run(member, args + buffers(blocks) + (sync,), blocks)
 
 
 def _panels(blocks, K, dtype, packed):
@@ -117,7 +117,7 @@ def _backward_scratch(B, GH, H, dtype, packed, gru=False):
     return buffers
 
 
-@team.session(blas=False)    # the whole call holds the team; no member calls BLAS, so its threads are left alone
+@team.session()    # the whole call holds the team
 def forward(mode, x, state0, w_ih, w_hh, b_ih, b_hh, reverse=False, need_grad=True, lengths=None):
     T, B, _ = x.shape
     H = w_hh.shape[1]
@@ -184,7 +184,7 @@ def _last_h(y, lens, reverse):
     return y[lens - 1, np.arange(y.shape[1])]
 
 
-@team.session(blas=False)
+@team.session()
 def backward(saved, dy, dstate_n):
     mode, x, h0, w_ih, w_hh, reverse, gates, y, h_prev, extra, lens, ragged = saved
     T, B, I = x.shape

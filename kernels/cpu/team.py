@@ -4,10 +4,8 @@ Why a team of our own: two thread pools on the same cores fight. The sweeps' sma
 products are fastest in our own loop (recurrent.py), and a pool that another library leaves
 busy-waiting (OpenBLAS spins about 0.1 s after a call) slows them while it spins: measured 2.5x
 slower sweeps right after a BLAS call. So every phase runs on this one team, and none calls BLAS
-(the GEMMs are tile_gemm.py's and few_rows.py's). A run whose members do call BLAS (blas.py, which
-the sgemm peak measures) makes it single-threaded for the duration of its session (restored
-afterwards: the caller's BLAS settings are theirs): on 2 cores, two single-threaded BLAS calls on
-halves of a 2048^3 sgemm also beat OpenBLAS's own two threads (135 vs 155 ms).
+(the GEMMs are tile_gemm.py's and few_rows.py's; blas.py, which the sgemm peak measures, makes BLAS
+single-threaded around its own runs).
 
 A sweep splits the batch, or the hidden units (and with them the rows of W_hh) among the members,
 who then meet at one barrier per step (barrier.py). Phases 1 and 3 split their GEMMs (tile_gemm.py,
@@ -62,8 +60,7 @@ MIN_ROWS = 3
 _settings = {"threads": None, "min_units": MIN_UNITS, "min_work": MIN_WORK, "min_call_work": MIN_CALL_WORK,
              "min_rows": MIN_ROWS}
 _lock = threading.RLock()      # one team: concurrent callers take turns (a session, or one run)
-_blas = None
-_session = {"depth": 0, "size": None, "blas": False, "threads": None, "limits": []}   # guarded by _lock
+_session = {"depth": 0, "size": None, "threads": None}   # guarded by _lock
 _layer = {"most": None}        # members numba's threading layer can run at once (_most_members)
 
 
@@ -71,7 +68,7 @@ def _after_fork_in_child():
     # A free lock; and GNU OpenMP, if the parent ran it, must not be used again (module docstring).
     global _lock
     _lock = threading.RLock()
-    _session.update(depth=0, size=None, blas=False, threads=None, limits=[])
+    _session.update(depth=0, size=None, threads=None)
     if _layer["most"] is not None and numba.threading_layer() == "omp":
         _layer["most"] = 1
 
@@ -163,18 +160,18 @@ def new_sync(groups, members):
     return np.zeros((groups, members * PAD), dtype=np.int64)
 
 
-def run(member, args, blocks, blas=True):
+def run(member, args, blocks):
     """member(*args, blocks, p) for every member p at once, p = 0 .. len(blocks) - 1: blocks (P, k)
     int64, row p the share of member p (its ranges). member is a `kernel` (jit.py) returning None;
-    the members are numba's threads in one parallel loop (launch.py). BLAS is made single-threaded
-    unless the member calls no BLAS (`blas=False`: every member of the layer).
+    the members are numba's threads in one parallel loop (launch.py). A member that calls BLAS
+    needs it single-threaded for the run (blas.py does that).
 
     A member that raises inside the parallel loop does not stop it (numba drops the exception), so
     done[] tells: a member that did not finish is raised here as an error. The layer's members
     allocate nothing, so none of them can fail that way (and leave the others at a barrier)."""
     blocks = np.asarray(blocks, dtype=np.int64)
     parts = blocks.shape[0]
-    with session(blas):
+    with session():
         if parts == 1:
             member(*args, blocks, 0)
             return
@@ -190,17 +187,13 @@ def run(member, args, blocks, blas=True):
 
 class session(ContextDecorator):
     """Holds the team for a sequence of runs (a layer's forward: two; its backward: four): other
-    threads' calls wait for the whole sequence, the team's size is looked up once, and BLAS is made
-    single-threaded once, if `blas` and not already (about 7 us each time, restored on leaving the
-    session that set it). Sessions nest; run() opens one of its own. Also a decorator.
+    threads' calls wait for the whole sequence, and the team's size is looked up once. Sessions
+    nest; run() opens one of its own. Also a decorator.
 
     A class, not a generator: a layer call enters a dozen nested sessions, and a generator's
     context manager costs about 1.5 us more each time. Its state lives in _session, guarded by
     _lock, so one instance (a decorator's) may be entered by several threads in turn, or again
     inside itself."""
-
-    def __init__(self, blas=True):
-        self.blas = blas
 
     def __enter__(self):
         _lock.acquire()
@@ -209,11 +202,6 @@ class session(ContextDecorator):
             if s["depth"] == 0:
                 s["size"] = size()
                 s["threads"] = numba.get_num_threads()   # run() changes it; restored on leaving
-            limit = self.blas and not s["blas"]          # this session sets BLAS, and restores it
-            if limit:
-                s["blas_before"] = _limit_blas()
-                s["blas"] = True
-            s["limits"].append(limit)
             s["depth"] += 1
         except BaseException:
             _lock.release()
@@ -224,9 +212,6 @@ class session(ContextDecorator):
         s = _session
         try:
             s["depth"] -= 1
-            if s["limits"].pop():
-                s["blas"] = False
-                _restore_blas(s.pop("blas_before"))
             if s["depth"] == 0:
                 s["size"] = None
                 if numba.get_num_threads() != s["threads"]:
@@ -235,26 +220,3 @@ class session(ContextDecorator):
             _lock.release()
         return False
 
-
-def _limit_blas():
-    """Every BLAS library single-threaded; returns their thread counts before."""
-    controllers = _blas_controllers()
-    before = [c.get_num_threads() for c in controllers]
-    for c in controllers:
-        c.set_num_threads(1)
-    return before
-
-
-def _restore_blas(before):
-    for c, n in zip(_blas_controllers(), before):
-        c.set_num_threads(n)
-
-
-def _blas_controllers():
-    # The BLAS libraries loaded in this process, scipy's among them (numba's np.dot calls it).
-    global _blas
-    if _blas is None:
-        import scipy.linalg.cython_blas  # noqa: F401  (load it before looking)
-        from threadpoolctl import ThreadpoolController
-        _blas = [c for c in ThreadpoolController().lib_controllers if c.user_api == "blas"]
-    return _blas

@@ -52,7 +52,7 @@ def matmul_at(a, b, out=None):
     copy = _copies(a)
     sums = _empty((_sums(blocks), m, n), a.dtype)
     work = _empty((len(blocks), _work_elements(blocks, n, a.itemsize, copy)), a.dtype)
-    team.run(_rows, (a, b, out, sums, work, copy), blocks, blas=False)
+    team.run(_rows, (a, b, out, sums, work, copy), blocks)
     for s in sums:
         out += s
     return out
