@@ -7,7 +7,7 @@ members, and does 2 FLOPs per element read, so its speed is a read bandwidth. Th
 every member reading at once (as in a sweep):
   - `sum`: a plain sum over a member's own array, at working sets from L1 to DRAM: the ceiling of
     any kernel that reads that much per step;
-  - `panels B=1`: the packed product of the sweeps (kernels/cpu/panels.py) for one row, W_hh^T of
+  - `panels B=1`: the packed product of the sweeps (kernels/cpu/products/panels.py) for one row, W_hh^T of
     an LSTM of hidden size H split between the members, each member's share in its panels.
 GB/s is per core: bytes a member reads / the time the slowest member takes.
 """
@@ -16,8 +16,9 @@ import time
 import numpy as np
 from numba import njit
 
-from fastrnn.kernels.cpu import panels, team
-from fastrnn.kernels.cpu.jit import kernel
+from fastrnn.kernels.cpu.products import panels
+from fastrnn.kernels.cpu.runtime import team
+from fastrnn.kernels.cpu.runtime.jit import kernel
 
 TARGET_BYTES = 1 << 31      # read per measurement and member
 

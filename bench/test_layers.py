@@ -7,7 +7,8 @@ and backend, with torch (oneDNN on CPU) in the same comparison group.
 
 FLOP count, as in fastrnn/bench/grid.py (GEMMs only):
     forward 2*T*B*G*H*(I+H), backward 4*T*B*G*H*(I+H), forward+backward 6*T*B*G*H*(I+H);
-each result carries it and its GFLOP/s in extra_info. The CUDA backend joins when it exists.
+each result carries it and its GFLOP/s in extra_info. The CUDA backend is benchmarked against
+cuDNN by `fastrnn bench --backend cuda` (bench/gpu_suite.sh runs it), not here.
 """
 import os
 

@@ -34,7 +34,7 @@ def device_array(name, a, dtype):
     already is one. The dtype is checked, not cast: a silent cast would copy on every call."""
     from numba import cuda
 
-    from .kernels.cuda.layout import contiguous
+    from .kernels.cuda.arrays.layout import contiguous
     kind = kind_of(a)
     if kind == "numpy":
         return cuda.to_device(float_array(name, a, dtype))
@@ -122,36 +122,36 @@ class DeviceOps:
 
     @staticmethod
     def empty(shape, dtype):
-        from .kernels.cuda.runtime import device_empty
+        from .kernels.cuda.runtime.device import device_empty
         return device_empty(shape, dtype)
 
     @staticmethod
     def zeros(shape, dtype):
-        from .kernels.cuda.elementwise import fill
+        from .kernels.cuda.arrays.elementwise import fill
         return fill(DeviceOps.empty(shape, dtype), 0)
 
     @staticmethod
     def time_major(a, batch_first, unbatched):
-        from .kernels.cuda.layout import swap01
+        from .kernels.cuda.arrays.layout import swap01
         if unbatched:
             return a.reshape(a.shape[0], 1, a.shape[1])
         return swap01(a) if batch_first else a
 
     @staticmethod
     def caller_layout(a, batch_first, unbatched):
-        from .kernels.cuda.layout import swap01
+        from .kernels.cuda.arrays.layout import swap01
         if unbatched:
             return a.reshape(a.shape[0], a.shape[2])
         return swap01(a) if batch_first else a
 
     @staticmethod
     def assign(out, a):
-        from .kernels.cuda.elementwise import copy_into
+        from .kernels.cuda.arrays.elementwise import copy_into
         copy_into(out, a)
 
     @staticmethod
     def concat_features(parts):
-        from .kernels.cuda.layout import copy3
+        from .kernels.cuda.arrays.layout import copy3
         if len(parts) == 1:
             return parts[0]
         T, B, _ = parts[0].shape
@@ -164,16 +164,16 @@ class DeviceOps:
 
     @staticmethod
     def features(a, lo, hi):
-        from .kernels.cuda.layout import copy3
+        from .kernels.cuda.arrays.layout import copy3
         T, B, _ = a.shape
         return copy3(DeviceOps.empty((T, B, hi - lo), a.dtype), a[:, :, lo:hi])
 
     @staticmethod
     def add(a, b):
-        from .kernels.cuda.elementwise import add_into
+        from .kernels.cuda.arrays.elementwise import add_into
         return add_into(a, b)
 
     @staticmethod
     def mul(a, b):
-        from .kernels.cuda.elementwise import multiply
+        from .kernels.cuda.arrays.elementwise import multiply
         return multiply(DeviceOps.empty(a.shape, a.dtype), a, b)

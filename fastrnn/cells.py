@@ -14,6 +14,7 @@ import numpy as np
 from . import backends, functional
 from ._checks import dtype_of, float_array, positive_int, shape_is
 from ._params import HasParameters, init_uniform
+from .modes import rnn_mode
 
 
 def _as_layer_weights(cell_params):
@@ -74,15 +75,11 @@ def gru_cell(x, h, w_ih, w_hh, b_ih=None, b_hh=None, *, backend="auto"):
 
 def rnn_cell(x, h, w_ih, w_hh, b_ih=None, b_hh=None, *, nonlinearity="tanh", backend="auto"):
     """One Elman step: x (B, I), h (B, H) or None -> h1."""
-    (h1,), _ = _step(_rnn_mode(nonlinearity), x, None if h is None else (h,),
+    (h1,), _ = _step(rnn_mode(nonlinearity), x, None if h is None else (h,),
                      _functional_weights(w_ih, w_hh, b_ih, b_hh), backend, False)
     return h1
 
 
-def _rnn_mode(nonlinearity):
-    if nonlinearity not in ("tanh", "relu"):
-        raise ValueError(f"nonlinearity must be 'tanh' or 'relu'; got {nonlinearity!r}")
-    return "RNN_TANH" if nonlinearity == "tanh" else "RNN_RELU"
 
 
 class _CellBase(HasParameters):
@@ -160,6 +157,6 @@ class RNNCell(_SingleStateCell):
     """One Elman step with torch.nn.RNNCell's parameters and call."""
 
     def __init__(self, input_size, hidden_size, bias=True, nonlinearity="tanh", **kwargs):
-        self.mode = _rnn_mode(nonlinearity)
+        self.mode = rnn_mode(nonlinearity)
         self.nonlinearity = nonlinearity
         super().__init__(input_size, hidden_size, bias, **kwargs)

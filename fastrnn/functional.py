@@ -12,7 +12,7 @@ size, H hidden size, L layers, D directions (2 if bidirectional):
     weights  dict with torch's state_dict keys: weight_ih_l{k}[_reverse] (G*H, I or D*H),
              weight_hh_l{k}[_reverse] (G*H, H), bias_ih_l{k}[_reverse], bias_hh_l{k}[_reverse]
 The layers and directions are stacked here, backend-independently; each backend supplies one
-layer in one direction (fastrnn/reference/layer.py states that contract).
+layer in one direction (fastrnn/backends.py states that contract).
 
 Arrays: numpy (or array-likes, torch CPU tensors) for every backend; CUDA arrays (numba device
 arrays, CuPy arrays, torch CUDA tensors) for backend "cuda", which "auto" picks for them. The
@@ -26,9 +26,8 @@ import numpy as np
 from . import backends
 from ._arrays import CUDA_KINDS, DeviceOps, HostOps, kind_of, to_kind
 from ._checks import dtype_of, named_arrays, probability, shape_is
+from .modes import MODES, mode_of
 from .workspace import format_bytes, workspace_bytes
-
-GATES = {"LSTM": 4, "GRU": 3, "RNN_TANH": 1, "RNN_RELU": 1}
 
 
 def param_names(num_layers, bidirectional, bias=True):
@@ -54,7 +53,7 @@ def _param_names(num_layers, bidirectional, bias):
 
 @functools.lru_cache(maxsize=256)
 def _param_shapes(mode, input_size, hidden_size, num_layers, bidirectional, bias):
-    GH = GATES[mode] * hidden_size
+    GH = MODES[mode].gates * hidden_size
     D = 2 if bidirectional else 1
     shapes = []
     for name in _param_names(num_layers, bidirectional, bias):
@@ -93,8 +92,7 @@ def forward(mode, x, hx, weights, *, num_layers=1, bidirectional=False, batch_fi
     (None when need_grad is False: nothing that only backward reads is kept).
     dropout: probability of zeroing each output of every layer but the last (scaled by 1/(1-p)
     otherwise), masks drawn from dropout_rng (a numpy Generator, or a seed)."""
-    if mode not in GATES:
-        raise ValueError(f"mode must be one of {', '.join(GATES)}; got {mode!r}")
+    mode_of(mode)
     dropout = probability("dropout", dropout)
     kind = kind_of(x)
     backend = _backend_for(backend, kind)

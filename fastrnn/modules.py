@@ -10,6 +10,7 @@ import numpy as np
 from . import functional
 from ._checks import dtype_of, probability, set_layer_options
 from ._params import HasParameters, init_uniform
+from .modes import rnn_mode
 
 
 class _RNNBase(HasParameters):
@@ -114,8 +115,6 @@ class RNN(_SingleState):
 
     def __init__(self, input_size, hidden_size, num_layers=1, nonlinearity="tanh", bias=True,
                  batch_first=False, dropout=0.0, bidirectional=False, **kwargs):
-        if nonlinearity not in ("tanh", "relu"):
-            raise ValueError(f"nonlinearity must be 'tanh' or 'relu'; got {nonlinearity!r}")
+        self.mode = rnn_mode(nonlinearity)
         self.nonlinearity = nonlinearity
-        self.mode = "RNN_TANH" if nonlinearity == "tanh" else "RNN_RELU"
         super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, **kwargs)

@@ -19,15 +19,13 @@ never under 0.9x of it (tests/test_memory.py checks the band).
 """
 import numpy as np
 
-GATES = {"LSTM": 4, "GRU": 3, "RNN_TANH": 1, "RNN_RELU": 1}
-SAVED_STATES = {"LSTM": 1, "GRU": 1, "RNN_TANH": 0, "RNN_RELU": 0}
+from .modes import mode_of
 
 
 def workspace_bytes(mode, T, B, I, H, num_layers=1, bidirectional=False, dtype="float32", need_grad=True):
     """Bytes of host or device memory one forward (and, if need_grad, backward) allocates."""
-    if mode not in GATES:
-        raise ValueError(f"mode must be one of {', '.join(GATES)}; got {mode!r}")
-    G = GATES[mode]
+    spec = mode_of(mode)
+    G = spec.gates
     D = 2 if bidirectional else 1
     TB = T * B
     layer_in = [I] + [D * H] * (num_layers - 1)
@@ -37,7 +35,7 @@ def workspace_bytes(mode, T, B, I, H, num_layers=1, bidirectional=False, dtype="
     if not need_grad:
         return int(np.dtype(dtype).itemsize * (projection + outputs + max(layer_in) * TB + weights))
     gates_kept = D * projection if mode in ("LSTM", "GRU") else 0
-    states_kept = TB * D * H * SAVED_STATES[mode]
+    states_kept = TB * D * H * spec.saved_states
     backward = max(TB * (G * H * (2 if mode == "GRU" else 1) + 2 * i) + _weight_grad_scratch(TB, G * H, i, np.dtype(dtype).itemsize)
                    for i in layer_in)
     transient = 0 if gates_kept else projection
@@ -48,7 +46,7 @@ def workspace_bytes(mode, T, B, I, H, num_layers=1, bidirectional=False, dtype="
 def _weight_grad_scratch(k, m, n, itemsize):
     # what the CPU weight-gradient GEMM dG^T X allocates besides its output: panels, slabs of dG,
     # partial sums
-    from fastrnn.kernels.cpu.tile_gemm import extra_elements
+    from fastrnn.kernels.cpu.products.tile_gemm import extra_elements
     return extra_elements(k, m, n, itemsize)
 
 

@@ -4,7 +4,7 @@ import os
 # (bench/gpu_suite.sh sets NUMBA_ENABLE_CUDASIM=0). Read once, when numba.cuda is first imported.
 os.environ.setdefault("NUMBA_ENABLE_CUDASIM", "1")
 # The CPU team tests run teams of up to 3 members (tests/test_cpu_team.py), and a team is at most
-# numba's thread count (kernels/cpu/team.py), fixed when numba starts.
+# numba's thread count (kernels/cpu/runtime/team.py), fixed when numba starts.
 os.environ.setdefault("NUMBA_NUM_THREADS", "3")
 
 import numpy as np  # noqa: E402
@@ -23,22 +23,19 @@ def rng(request):
 @pytest.fixture(autouse=True)
 def poison_kernel_outputs(monkeypatch):
     """Kernel outputs start as NaN, so an element a kernel forgets to write fails the test."""
-    from fastrnn.kernels.cpu import blas, few_rows, layer, tile_gemm
+    from fastrnn.kernels.cpu.runtime import memory
 
     def nan_empty(shape, dtype):
         return np.full(shape, np.nan, dtype=dtype)
 
-    monkeypatch.setattr(layer, "_empty", nan_empty)
-    monkeypatch.setattr(blas, "_empty", nan_empty)
-    monkeypatch.setattr(few_rows, "_empty", nan_empty)
-    monkeypatch.setattr(tile_gemm, "_empty", nan_empty)
+    monkeypatch.setattr(memory, "empty", nan_empty)
     try:
-        from fastrnn.kernels.cuda import layer as cuda_layer
+        from fastrnn.kernels.cuda.runtime import device
     except ImportError:      # numba-cuda not installed: the CUDA tests say so themselves
         return
     from numba import cuda
 
-    monkeypatch.setattr(cuda_layer, "_empty", lambda shape, dtype: cuda.to_device(nan_empty(shape, dtype)))
+    monkeypatch.setattr(device, "device_empty", lambda shape, dtype: cuda.to_device(nan_empty(shape, dtype)))
 
 
 @pytest.fixture(params=["packed", "in_place"])
@@ -52,8 +49,8 @@ def weight_form(request, monkeypatch):
 
 @pytest.fixture(params=[1, 2, 3], ids=lambda n: f"team{n}")
 def members(request):
-    """Teams of 1 to 3 members (kernels/cpu/team.py), each given a share however small the work."""
-    from fastrnn.kernels.cpu import team
+    """Teams of 1 to 3 members (kernels/cpu/runtime/team.py), each given a share however small the work."""
+    from fastrnn.kernels.cpu.runtime import team
     with team.configured(threads=request.param, min_units=1, min_work=0, min_call_work=0, min_rows=1):
         assert team.size() == request.param, "numba has fewer threads than the team needs (NUMBA_NUM_THREADS)"
         yield request.param

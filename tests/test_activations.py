@@ -5,8 +5,8 @@ correctly rounded float32 result (numpy's own float32 sigmoid reaches 3.7 ulp he
 import numpy as np
 import pytest
 
-from fastrnn.kernels.cpu.activations import sigmoid, tanh
-from fastrnn.kernels.cpu.jit import kernel
+from fastrnn.kernels.cpu.cells.activations import sigmoid, tanh
+from fastrnn.kernels.cpu.runtime.jit import kernel
 
 
 @kernel

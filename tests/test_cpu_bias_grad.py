@@ -1,8 +1,8 @@
-"""Phase 3's bias sums (kernels/cpu/bias_grad.py): float32 in, sums exact to float32 rounding."""
+"""Phase 3's bias sums (kernels/cpu/products/bias_grad.py): float32 in, sums exact to float32 rounding."""
 import numpy as np
 import pytest
 
-from fastrnn.kernels.cpu.bias_grad import column_sums
+from fastrnn.kernels.cpu.products.bias_grad import column_sums
 
 
 @pytest.mark.parametrize("m, n", [(1, 1), (7, 3), (3001, 37)])

@@ -1,13 +1,16 @@
-"""The team's parallel loop (kernels/cpu/launch.py): each member calls the kernel through the address
+"""The team's parallel loop (kernels/cpu/runtime/launch.py): each member calls the kernel through the address
 of the version numba compiled for exactly these argument types. A wrong version would read its
 arguments with the wrong layout, so every kind of argument the kernels take is checked here, with
 three members (the loop itself, not a team of one that calls the kernel directly)."""
+from typing import NamedTuple
+
 import numpy as np
 import pytest
 from numba.typed import List
 
-from fastrnn.kernels.cpu import launch, team
-from fastrnn.kernels.cpu.jit import kernel
+from fastrnn.kernels.cpu.runtime import launch
+from fastrnn.kernels.cpu.runtime import team
+from fastrnn.kernels.cpu.runtime.jit import kernel
 
 BLOCKS = [(0, 2), (2, 5), (5, 7)]
 
@@ -23,6 +26,24 @@ def _fill(out, src, scale, flag, count, blocks, p):
 def _sum_list(out, values, blocks, p):
     for r in range(blocks[p, 0], blocks[p, 1]):
         out[r] = values[r] + p
+
+
+class _Rows(NamedTuple):
+    src: np.ndarray
+    scale: float
+    flag: bool
+
+
+class _Counts(NamedTuple):       # all fields of one type: numba's NamedUniTuple
+    count: int
+    offset: int
+
+
+@kernel
+def _fill_named(out, rows, counts, blocks, p):
+    # _fill, with its arguments in NamedTuples
+    for r in range(blocks[p, 0], blocks[p, 1]):
+        out[r] = rows.src[r] * rows.scale + ((counts.count + counts.offset) if rows.flag else 0) + p
 
 
 @kernel
@@ -48,6 +69,21 @@ def test_every_member_runs_the_version_for_its_arguments(rng, dtype, order):
     out = np.full((7, 5), np.nan, dtype)
     team.run(_fill, (out, src, dtype(1.5), True, 3), BLOCKS)
     np.testing.assert_array_equal(out, _expected(src, dtype(1.5), True, 3))
+
+
+@pytest.mark.parametrize("flag", [True, False])
+def test_named_and_nested_tuples_reach_every_member(rng, flag):
+    # the parallel loop passes them flat (launch.flat); the kernel was compiled for the tuples.
+    # A team of one calls the kernel directly (team.run): covered by every layer test.
+    src = rng.integers(-100, 100, (7, 5)).astype(np.float64)
+    out = np.full((7, 5), np.nan)
+    team.run(_fill_named, (out, _Rows(src, 1.5, flag), _Counts(2, 1)), BLOCKS)
+    np.testing.assert_array_equal(out, _expected(src, 1.5, flag, 3))
+
+
+def test_tuples_nest_one_level_deep():
+    with pytest.raises(TypeError, match="one level"):
+        team.run(_fill_named, (np.zeros((7, 5)), ((np.zeros((7, 5)),),)), BLOCKS)
 
 
 def test_one_compiled_version_per_argument_types():

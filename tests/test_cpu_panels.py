@@ -1,4 +1,4 @@
-"""The packed product (kernels/cpu/panels.py, microkernel.py) against float64 numpy.
+"""The packed product (kernels/cpu/products/panels.py, microkernel.py) against float64 numpy.
 
 Every row count of a tile (1 .. TILE_ROWS, and batches that mix them), full and narrower panels,
 K from 1 up, both packings, an output offset, a strided a (the weight gradient's dG^T) and the
@@ -7,8 +7,8 @@ accumulating form; and nothing outside the product's columns written.
 import numpy as np
 import pytest
 
-from fastrnn.kernels.cpu import panels
-from fastrnn.kernels.cpu.microkernel import TILE_ROWS
+from fastrnn.kernels.cpu.products import panels
+from fastrnn.kernels.cpu.products.microkernel import TILE_ROWS
 
 
 def _packed(pack, w, lo, hi, K, dtype):

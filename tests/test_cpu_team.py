@@ -1,4 +1,4 @@
-"""The CPU layer on teams of 1, 2 and 3 threads (kernels/cpu/team.py), forced to split even these
+"""The CPU layer on teams of 1, 2 and 3 threads (kernels/cpu/runtime/team.py), forced to split even these
 small problems: every split of the hidden units, the per-step barrier, and the split GEMMs of
 phases 1 and 3, against the reference. Three members on two cores also exercise the barrier's
 yield path. The recurrent product itself is checked at every block configuration."""
@@ -6,10 +6,13 @@ import numpy as np
 import pytest
 from helpers import MODES, assert_close64, assert_within_rule, jittered, make_problem, run
 
-from fastrnn.kernels.cpu import blas, few_rows, layer, team
-from fastrnn.kernels.cpu.barrier import PAD, barrier
-from fastrnn.kernels.cpu.jit import kernel
-from fastrnn.kernels.cpu.recurrent import columns_dot, rows_dot
+from fastrnn.kernels.cpu.products import blas
+from fastrnn.kernels.cpu.products import few_rows
+from fastrnn.kernels.cpu import layer
+from fastrnn.kernels.cpu.runtime import team
+from fastrnn.kernels.cpu.runtime.barrier import PAD, barrier
+from fastrnn.kernels.cpu.runtime.jit import kernel
+from fastrnn.kernels.cpu.products.in_place import columns_dot, rows_dot
 
 SHAPES = {
     # name: (T, B, I, H, options) -- each with its reason
@@ -142,10 +145,10 @@ def test_few_rows_products_match_numpy(rng, members, dtype, m, k, n):
     a = rng.standard_normal((m, k + 3)).astype(dtype)[:, 1:k + 1]
     w = rng.standard_normal((n, k)).astype(dtype)
     tol = 1e-12 if dtype == np.float64 else 1e-5
-    np.testing.assert_allclose(few_rows.x_wt(np.ascontiguousarray(a), w),
+    np.testing.assert_allclose(few_rows.matmul_bt(np.ascontiguousarray(a), w),
                                a.astype(np.float64) @ w.T.astype(np.float64), rtol=tol, atol=tol * k)
     v = rng.standard_normal((k, n)).astype(dtype)
-    np.testing.assert_allclose(few_rows.x_w(a, v), a.astype(np.float64) @ v.astype(np.float64),
+    np.testing.assert_allclose(few_rows.matmul(a, v), a.astype(np.float64) @ v.astype(np.float64),
                                rtol=tol, atol=tol * k)
 
 
@@ -303,9 +306,9 @@ def _layer_in_child(queue):
 def test_team_works_in_a_forked_child():
     # GNU OpenMP cannot start again in a child forked after it ran (numba kills a child that
     # tries): there the team has one member, and the layer still runs, to the same bits. (x has
-    # T*B = 32 rows, so phase 1 runs on the tile, whose sums do not depend on how the rows are
-    # split among members; BLAS's can: OpenBLAS's Haswell kernels give 12 rows and 6 + 6 rows
-    # results 1 ulp apart.)
+    # T*B = 32 rows, below layer.FORWARD_PACK_ROWS, so phase 1 runs on few_rows.matmul_bt, whose
+    # members split W_ih's 256 rows into multiples of 4: every output is summed by the same code
+    # on one member or two.)
     import multiprocessing
     ctx = multiprocessing.get_context("fork")
     with team.configured(threads=2, min_units=1, min_work=0, min_call_work=0):

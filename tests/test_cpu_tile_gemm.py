@@ -1,4 +1,4 @@
-"""Phase 3's GEMMs on the register tile (kernels/cpu/tile_gemm.py) against float64 numpy.
+"""Phase 3's GEMMs on the register tile (kernels/cpu/products/tile_gemm.py) against float64 numpy.
 
 Blocks of k and of b's columns that end early or fit once, narrow last panels, output rows that
 do not fill a tile, rows in several passes of MC, fewer rows than members (the split of k); a
@@ -8,7 +8,7 @@ rows k to few_rows.py's outer products."""
 import numpy as np
 import pytest
 
-from fastrnn.kernels.cpu import tile_gemm as tg
+from fastrnn.kernels.cpu.products import tile_gemm as tg
 
 SHAPES = [
     (4, 9, 5),                          # the fewest rows that take the tile, a narrow panel

@@ -10,7 +10,7 @@ from numba import cuda
 
 import fastrnn
 from fastrnn import functional
-from fastrnn.kernels.cuda.runtime import SIMULATOR
+from fastrnn.kernels.cuda.runtime.device import SIMULATOR
 
 LAYOUTS = {
     "time-major":    dict(),

@@ -11,8 +11,9 @@ import pytest
 from helpers import (MODES, assert_close64, assert_inference_matches_training, assert_within_rule, jittered,
                      make_problem, run)
 
-from fastrnn.kernels.cuda import dispatch, launch
-from fastrnn.kernels.cuda.runtime import SIMULATOR
+from fastrnn.kernels.cuda import dispatch
+from fastrnn.kernels.cuda.runtime import launch
+from fastrnn.kernels.cuda.runtime.device import SIMULATOR
 
 SHAPES = {
     # name: (T, B, I, H, extra options) -- each odd shape carries its reason

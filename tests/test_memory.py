@@ -7,7 +7,7 @@ import pytest
 
 import fastrnn
 from fastrnn import functional
-from fastrnn.kernels.cpu import team
+from fastrnn.kernels.cpu.runtime import team
 
 
 def _peak(mode, T, B, I, H, L, bidirectional, need_grad, rng):
@@ -17,7 +17,7 @@ def _peak(mode, T, B, I, H, L, bidirectional, need_grad, rng):
     gy = rng.standard_normal((T, B, (2 if bidirectional else 1) * H)).astype(np.float32)
     kw = dict(num_layers=L, bidirectional=bidirectional, backend="cpu")
     # Compile outside the measurement, on the same shape: which kernels run (one team member or
-    # several, kernels/cpu/team.py) depends on the problem's size.
+    # several, kernels/cpu/runtime/team.py) depends on the problem's size.
     _, _, ctx = functional.forward(mode, x, None, w, need_grad=need_grad, **kw)
     if need_grad:
         functional.backward(ctx, gy)
@@ -47,7 +47,7 @@ def test_workspace_estimate_matches_the_allocations(rng, mode, case, need_grad):
 @pytest.mark.parametrize("mode", ["LSTM", "GRU", "RNN_TANH"])
 def test_memory_grows_linearly_in_T(rng, mode):
     # One team member: with two, the transient peak of phase 3 depends on whether the members'
-    # buffers (kernels/cpu/tile_gemm.py's scratch) are alive at the same
+    # buffers (kernels/cpu/products/tile_gemm.py's scratch) are alive at the same
     # moment, i.e. on thread timing (measured at T=1000: 0.72 or 1.23 MB from run to run). The estimate test above
     # runs on the default team and covers both cases.
     # Linear means equal steps: T 1000 -> 2000 adds what 2000 -> 4000 adds half of. (A ratio of peaks

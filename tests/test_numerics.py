@@ -76,7 +76,7 @@ def test_backward_is_bit_identical_on_repeated_runs(rng, mode, backend):
             np.testing.assert_array_equal(again[name], first[name], err_msg=name)
 
 
-@pytest.mark.skipif(__import__("fastrnn.kernels.cuda.runtime", fromlist=["SIMULATOR"]).SIMULATOR,
+@pytest.mark.skipif(__import__("fastrnn.kernels.cuda.runtime.device", fromlist=["SIMULATOR"]).SIMULATOR,
                     reason="10,000 steps on the simulator would take minutes; bench/gpu_suite.sh runs it on a GPU")
 @pytest.mark.parametrize("strategy", ["step", "persistent"])
 @pytest.mark.parametrize("mode", ["LSTM", "GRU"])

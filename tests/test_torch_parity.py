@@ -24,8 +24,9 @@ OPTIONS = {
     "no-bias":       (4, 3, 5, 6, dict(bias=False)),
     "unbatched":     (4, None, 5, 6, dict(bidirectional=True)),
 }
-# float32 against torch's float32 (oneDNN): both round differently from the exact result, so
-# compare with a tolerance from the float32 eps and the sequence length rather than the rule.
+# float32 against torch's float32 (oneDNN): both round differently from the exact result, and
+# torch has no float64 reference run beside it for the rule, so fixed tolerances (rtol about 170
+# float32 eps) serve these short sequences (T <= 6).
 TOL = {"float64": dict(rtol=1e-10, atol=1e-12), "float32": dict(rtol=2e-5, atol=2e-6)}
 
 

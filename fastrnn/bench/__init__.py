@@ -45,7 +45,7 @@ def run(cells, shapes, backend="cpu", repeats=REPEATS, with_torch=True, progress
 
 
 def _simulator():
-    from fastrnn.kernels.cuda.runtime import SIMULATOR
+    from fastrnn.kernels.cuda.runtime.device import SIMULATOR
     return SIMULATOR
 
 

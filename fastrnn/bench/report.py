@@ -20,7 +20,7 @@ def machine():
         pass
     import numba
 
-    from fastrnn.kernels.cpu import team
+    from fastrnn.kernels.cpu.runtime import team
     info = {"cpu": cpu, "cores": os.cpu_count(), "threads": team.size(), "cpu_target": _cpu_target(),
             "blas": _blas(), "python": platform.python_version(),
             "numpy": np.__version__, "numba": numba.__version__, "fastrnn": fastrnn.__version__,
@@ -50,7 +50,7 @@ def _blas():
     # the sgemm peak calls (loaded here if not yet). From blas.py's controllers, not
     # threadpool_info, which also queries every OpenMP runtime in the process (torch's too) just
     # before the timings.
-    from fastrnn.kernels.cpu import blas
+    from fastrnn.kernels.cpu.products import blas
     libs = {f"{c.internal_api} {c.version} ({getattr(c, 'architecture', None) or '?'})"
             for c in blas.controllers()}
     return ", ".join(sorted(libs)) or "none found"

@@ -58,13 +58,13 @@ def sgemm_peak_gpu(n=8192, repeats=5):
 
 
 def sgemm_peak(n=2048, repeats=5):
-    """GFLOP/s of a large float32 GEMM on the team, the faster of BLAS (kernels/cpu/blas.py) and
-    the register tile the layer's GEMMs run on (kernels/cpu/tile_gemm.py). The ceiling for the
+    """GFLOP/s of a large float32 GEMM on the team, the faster of BLAS (kernels/cpu/products/blas.py) and
+    the register tile the layer's GEMMs run on (kernels/cpu/products/tile_gemm.py). The ceiling for the
     GEMM-bound phases, and the 100% of the table's '% peak' column. Why both: the peak is what this
     machine can reach, and either may lead on another machine (here OpenBLAS runs on kernels older
     than the CPU, OPENBLAS_CORETYPE=Haswell on a Zen 5: 255 GFLOP/s on 2 cores, the tile 430)."""
-    from fastrnn.kernels.cpu.blas import matmul
-    from fastrnn.kernels.cpu.tile_gemm import matmul_at
+    from fastrnn.kernels.cpu.products.blas import matmul
+    from fastrnn.kernels.cpu.products.tile_gemm import matmul_at
     rng = np.random.default_rng(0)
     a = rng.standard_normal((n, n), dtype=np.float32)
     b = rng.standard_normal((n, n), dtype=np.float32)

@@ -12,8 +12,6 @@ import numpy as np
 
 from .math import sigmoid
 
-GATES = 3
-
 
 def forward(x, state, w_ih, w_hh, b_ih, b_hh):
     """x (B, I), state (h (B, H),) -> (h',), cache."""

@@ -1,22 +1,8 @@
 """One layer, one direction, reference: the plain time loop over a cell and BPTT back through it.
 
-This is the contract every backend implements (kernels/cpu/layer.py is the fast one):
-
-    forward(mode, x, state0, w_ih, w_hh, b_ih, b_hh, reverse=False, need_grad=True, lengths=None)
-        x (T, B, I); state0 tuple of (B, H): (h0, c0) for LSTM, (h0,) otherwise;
-        w_ih (G*H, I), w_hh (G*H, H), b_ih (G*H,), b_hh (G*H,);
-        lengths None, or (B,) int64 in 1..T: sequence b has lengths[b] steps
-        -> y (T, B, H), state_n (tuple like state0), saved (None unless need_grad)
-    backward(saved, dy, dstate_n)
-        dy (T, B, H), dstate_n tuple of (B, H)
-        -> dx (T, B, I), dstate0 (tuple), (dw_ih, dw_hh, db_ih, db_hh)
-
-reverse=True runs t = T-1 ... 0 (the backward direction of a bidirectional layer); y keeps the
-input's time order. With lengths, a step t >= lengths[b] is padding for sequence b: its state
-passes through unchanged, its output is zero and it takes no gradient, so state_n holds each
-sequence's state after its own last step (in reverse, a sequence starts at its own last step):
-what torch's packed sequences compute. Computes in the dtype of its inputs, so the same code gives the float64
-specification and the float32 baseline that the tests' tolerances are derived from.
+The specification of the backend contract (fastrnn/backends.py states it): every backend's
+results are tested against these. Computes in the dtype of its inputs, so the same code gives the
+float64 specification and the float32 baseline that the tests' tolerances are derived from.
 """
 from functools import partial
 

@@ -10,8 +10,6 @@ import numpy as np
 
 from .math import sigmoid
 
-GATES = 4
-
 
 def forward(x, state, w_ih, w_hh, b_ih, b_hh):
     """x (B, I), state (h (B, H), c (B, H)) -> (h', c'), cache."""

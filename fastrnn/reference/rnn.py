@@ -6,8 +6,6 @@ State is the tuple (h,). Computes in the dtype of its inputs.
 """
 import numpy as np
 
-GATES = 1
-
 
 def forward(x, state, w_ih, w_hh, b_ih, b_hh, nonlinearity="tanh"):
     """x (B, I), state (h (B, H),) -> (h',), cache."""

@@ -5,6 +5,7 @@ import torch
 
 from .. import functional
 from .._checks import positive_int
+from ..modes import rnn_mode
 from .function import Spec, apply
 from .modules import _same_dtype
 
@@ -82,7 +83,5 @@ class RNNCell(_CellBase):
 
     def __init__(self, input_size, hidden_size, bias=True, nonlinearity="tanh", device=None, dtype=None, *,
                  backend="auto"):
-        if nonlinearity not in ("tanh", "relu"):
-            raise ValueError(f"nonlinearity must be 'tanh' or 'relu'; got {nonlinearity!r}")
-        super().__init__("RNN_" + nonlinearity.upper(), input_size, hidden_size, bias, device, dtype, backend)
+        super().__init__(rnn_mode(nonlinearity), input_size, hidden_size, bias, device, dtype, backend)
         self.nonlinearity = nonlinearity

@@ -5,6 +5,7 @@ import torch
 
 from .. import functional
 from .._checks import probability, set_layer_options
+from ..modes import rnn_mode
 from .function import Spec, apply
 
 
@@ -118,8 +119,6 @@ class RNN(_RNNBase):
 
     def __init__(self, input_size, hidden_size, num_layers=1, nonlinearity="tanh", bias=True,
                  batch_first=False, dropout=0.0, bidirectional=False, device=None, dtype=None, *, backend="auto"):
-        if nonlinearity not in ("tanh", "relu"):
-            raise ValueError(f"nonlinearity must be 'tanh' or 'relu'; got {nonlinearity!r}")
-        super().__init__("RNN_" + nonlinearity.upper(), input_size, hidden_size, num_layers, bias, batch_first,
+        super().__init__(rnn_mode(nonlinearity), input_size, hidden_size, num_layers, bias, batch_first,
                          dropout, bidirectional, 0, device, dtype, backend)
         self.nonlinearity = nonlinearity

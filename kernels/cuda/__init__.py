@@ -1,6 +1,4 @@
-"""CUDA kernels (numba.cuda): the recurrent sweeps of LSTM, GRU and the Elman RNN, forward and BPTT.
-
-layer.py runs one layer in one direction in three phases, like kernels/cpu/layer.py; sweep.py holds
-the skeleton shared by every cell (step-launch and persistent kernels); each *_forward.py and
-*_backward.py holds one cell's pointwise step; dispatch.py picks the strategy for a shape.
-"""
+"""CUDA kernels (numba.cuda): layer.py runs the three phases like kernels/cpu/layer.py; sweep.py
+builds both phase-2 strategies (step launch, persistent) from each cell's pointwise step in
+cells/; dispatch.py picks the strategy for a shape; products/ holds the GEMMs, arrays/ the small
+kernels around the sweeps, runtime/ the device and launch sizes (kernels/README.md)."""

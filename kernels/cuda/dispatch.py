@@ -14,7 +14,7 @@ FASTRNN_CUDA_STRATEGY=step|persistent forces one (the tests and the benchmarks u
 import os
 from dataclasses import dataclass
 
-from .runtime import SIMULATOR
+from .runtime.device import SIMULATOR
 from .sweep import shared_elements
 
 SHARED_LIMIT = 48 * 1024       # dynamic shared memory a block gets without an opt-in

@@ -4,46 +4,63 @@
     2. recurrent sweep   step launch or persistent, as dispatch.py chooses         (sweep.py + cells)
     3. weight gradients  dW_ih = dG^T X, dW_hh = dG^T H_prev, dX = dG W_ih, db = sum dG  (blas.py)
 
-Same contract as fastrnn/reference/layer.py (which it is tested against):
-    forward(mode, x, state0, w_ih, w_hh, b_ih, b_hh, reverse, need_grad) -> y, state_n, saved
-    backward(saved, dy, dstate_n) -> dx, dstate0, (dw_ih, dw_hh, db_ih, db_hh)
-Arrays are numpy (copied to the device and the results back) or numba device arrays (used in
-place; results stay on the device). Shapes: T steps, B batch, I input, H hidden, G gates;
-all C-contiguous and of one dtype (float32 or float64).
+Implements the backend contract stated in fastrnn/backends.py. Arrays are numpy (copied to the
+device and the results back) or numba device arrays (used in place; results stay on the device).
+Shapes: T steps, B batch, I input, H hidden, G gates (fastrnn/modes.py).
 """
+from typing import Any, NamedTuple
+
 import numpy as np
 from numba import cuda
 
 from . import dispatch
-from .blas import StepGemm, column_sum, matmul
-from .elementwise import add_into, combine_bias, copy_into, fill
-from .gru_backward import gru_backward_persistent, gru_backward_step
-from .gru_forward import gru_forward_persistent, gru_forward_step
-from .lstm_backward import lstm_backward_persistent, lstm_backward_step
-from .lstm_forward import lstm_forward_persistent, lstm_forward_step
-from .rnn_backward import (rnn_relu_backward_persistent, rnn_relu_backward_step,
+from .products.blas import StepGemm, column_sum, matmul
+from .arrays.elementwise import add_into, combine_bias, copy_into, fill
+from .cells.gru_backward import gru_backward_persistent, gru_backward_step
+from .cells.gru_forward import gru_forward_persistent, gru_forward_step
+from .cells.lstm_backward import lstm_backward_persistent, lstm_backward_step
+from .cells.lstm_forward import lstm_forward_persistent, lstm_forward_step
+from .cells.rnn_backward import (rnn_relu_backward_persistent, rnn_relu_backward_step,
                            rnn_tanh_backward_persistent, rnn_tanh_backward_step)
-from .rnn_forward import (rnn_relu_forward_persistent, rnn_relu_forward_step,
+from .cells.rnn_forward import (rnn_relu_forward_persistent, rnn_relu_forward_step,
                           rnn_tanh_forward_persistent, rnn_tanh_forward_step)
-from .launch import grid_for
-from .ragged import add_start_term, keep_padded, last_rows, rows_before
-from .runtime import SIMULATOR, device_empty
+from .runtime.launch import grid_for
+from .arrays.ragged import add_start_term, keep_padded, last_rows, rows_before
+from .runtime import device
+from .runtime.device import SIMULATOR
+from ...modes import MODES
 
-# mode -> (G, forward step kernel, forward persistent factory, backward step, backward persistent)
+# mode -> (forward step kernel, forward persistent factory, backward step, backward persistent)
 KERNELS = {
-    "LSTM": (4, lstm_forward_step, lstm_forward_persistent, lstm_backward_step, lstm_backward_persistent),
-    "GRU": (3, gru_forward_step, gru_forward_persistent, gru_backward_step, gru_backward_persistent),
-    "RNN_TANH": (1, rnn_tanh_forward_step, rnn_tanh_forward_persistent,
+    "LSTM": (lstm_forward_step, lstm_forward_persistent, lstm_backward_step, lstm_backward_persistent),
+    "GRU": (gru_forward_step, gru_forward_persistent, gru_backward_step, gru_backward_persistent),
+    "RNN_TANH": (rnn_tanh_forward_step, rnn_tanh_forward_persistent,
                  rnn_tanh_backward_step, rnn_tanh_backward_persistent),
-    "RNN_RELU": (1, rnn_relu_forward_step, rnn_relu_forward_persistent,
+    "RNN_RELU": (rnn_relu_forward_step, rnn_relu_forward_persistent,
                  rnn_relu_backward_step, rnn_relu_backward_persistent),
 }
 
 
+class Saved(NamedTuple):
+    """What forward keeps for backward, one layer and direction (device arrays)."""
+    mode: str
+    plan: Any                # dispatch.Plan: backward runs the strategy forward ran
+    on_host: bool            # the caller passed numpy: copy the gradients back
+    reverse: bool
+    x: Any                   # (T, B, I)
+    h0: Any                  # (B, H)
+    w_ih: Any                # (G*H, I)
+    w_hh: Any                # (G*H, H)
+    a_all: Any               # (T, B, G*H) gate activations; the RNN's: y
+    s_all: Any               # (T, B, H) the saved sequence: LSTM c_t, GRU hn_t; RNN (T, B, 0)
+    s0: Any                  # (B, H) the state s_all starts from: LSTM c0; the others h0 (unread)
+    y: Any                   # (T, B, H) h_t
+    lens: Any                # (B,) int64 sequence lengths
+    ragged: bool             # some lens[b] < T
+
+
 def _empty(shape, dtype):
-    # Every kernel output is allocated here; the tests swap in a NaN-filled allocator, so an
-    # element a kernel forgets to write cannot pass unnoticed.
-    return device_empty(shape, dtype)
+    return device.device_empty(shape, dtype)
 
 
 def _on_device(a):
@@ -65,7 +82,7 @@ def _cooperative_limit(kernel, args):
 
 
 def _plan(mode, B, H, dtype, kernel, args):
-    return dispatch.choose(KERNELS[mode][0], B, H, np.dtype(dtype).itemsize, _cooperative_limit(kernel, args))
+    return dispatch.choose(MODES[mode].gates, B, H, np.dtype(dtype).itemsize, _cooperative_limit(kernel, args))
 
 
 def forward(mode, x, state0, w_ih, w_hh, b_ih, b_hh, reverse=False, need_grad=True, lengths=None):
@@ -75,22 +92,25 @@ def forward(mode, x, state0, w_ih, w_hh, b_ih, b_hh, reverse=False, need_grad=Tr
     T, B, I = x.shape
     GH, H = w_hh.shape
     dt = x.dtype
-    _, fwd_step, fwd_persistent, _, _ = KERNELS[mode]
+    fwd_step, fwd_persistent, _, _ = KERNELS[mode]
     ragged = lengths is not None
     lens = cuda.to_device(np.asarray(lengths, np.int64) if ragged else np.full(B, T, np.int64))
 
     xp = _empty((T, B, GH), dt)                 # phase 1; then the saved activations
     matmul(x.reshape(T * B, I), w_ih, xp.reshape(T * B, GH), trans_b=True)
     bias = combine_bias(b_ih, b_hh, H if mode == "GRU" else 0, _empty((GH,), dt))
-    aux = b_hh[2 * H:] if mode == "GRU" else bias   # GRU: b_hn, added inside the reset gate
     y = _empty((T, B, H), dt)
     h0 = state0[0]
-    # The second state sequence: LSTM c_t, GRU hn_t (what its backward reads); RNN none.
-    s_all = _empty((T, B, H), dt) if mode in ("LSTM", "GRU") else y
-    s0 = state0[1] if mode == "LSTM" else h0
     q = _empty((B, GH), dt)                     # h_{t-1} W_hh^T, one step
-    # sweep.py's forward argument list; LSTM carries c through padding in s_all
-    args = (xp, q, bias, aux, h0, s0, y, s_all, s_all, lens, mode == "LSTM")
+    # sweep.py's forward arguments that differ by cell (a cell never indexes those it lacks,
+    # which are empty): aux (H,) GRU's b_hn, added inside the reset gate; the state sequence
+    # c_t (LSTM) from c0, carried through padding; and what backward reads besides, GRU's hn_t.
+    lstm, gru = mode == "LSTM", mode == "GRU"
+    aux = b_hh[2 * H:] if gru else _empty((0,), dt)
+    c_all = _empty((T, B, H) if lstm else (T, B, 0), dt)
+    c0 = state0[1] if lstm else _empty((B, 0), dt)
+    hn_all = _empty((T, B, H) if gru else (T, B, 0), dt)
+    args = (xp, q, bias, aux, h0, c0, y, c_all, hn_all, lens, lstm)
 
     persistent = fwd_persistent(dt)
     plan = _plan(mode, B, H, dt, persistent, (reverse, 1, w_hh) + args)
@@ -118,12 +138,12 @@ def forward(mode, x, state0, w_ih, w_hh, b_ih, b_hh, reverse=False, need_grad=Tr
         state_n = (last_rows(_empty((B, H), dt), y, lens),)
     else:
         state_n = (copy_into(_empty((B, H), dt), y[last]),)
-    if mode == "LSTM":
-        state_n += (copy_into(_empty((B, H), dt), s_all[last]),)
+    if lstm:
+        state_n += (copy_into(_empty((B, H), dt), c_all[last]),)
     saved = None
     if need_grad:
-        saved = (mode, plan, on_host, reverse, x, h0, s0, w_ih, w_hh,
-                 y if mode.startswith("RNN") else xp, s_all, y, lens, ragged)
+        saved = Saved(mode, plan, on_host, reverse, x, h0, w_ih, w_hh, y if MODES[mode].gates == 1 else xp,
+                      c_all if lstm else hn_all, state0[1] if lstm else h0, y, lens, ragged)
     if on_host:
         y = y.copy_to_host()
         state_n = tuple(s.copy_to_host() for s in state_n)
@@ -131,12 +151,13 @@ def forward(mode, x, state0, w_ih, w_hh, b_ih, b_hh, reverse=False, need_grad=Tr
 
 
 def backward(saved, dy, dstate_n):
-    mode, plan, on_host, reverse, x, h0, s0, w_ih, w_hh, a_all, s_all, y, lens, ragged = saved
+    mode, plan, on_host, reverse = saved.mode, saved.plan, saved.on_host, saved.reverse
+    x, h0, w_ih, w_hh, y, lens, ragged = saved.x, saved.h0, saved.w_ih, saved.w_hh, saved.y, saved.lens, saved.ragged
     dy = _on_device(dy)
     T, B, I = x.shape
     GH, H = w_hh.shape
     dt = x.dtype
-    _, _, _, bwd_step, bwd_persistent = KERNELS[mode]
+    _, _, bwd_step, bwd_persistent = KERNELS[mode]
 
     dh = copy_into(_empty((B, H), dt), _on_device(dstate_n[0]))  # recurrent gradient of h_t
     if mode == "LSTM":
@@ -144,10 +165,10 @@ def backward(saved, dy, dstate_n):
     elif mode == "GRU":
         carry = fill(_empty((B, H), dt), 0)                           # the z * dh path
     else:
-        carry = dh                                                    # unused
+        carry = _empty((B, 0), dt)                                    # none
     dgi = _empty((T, B, GH), dt)
-    dgr = _empty((T, B, GH), dt) if mode == "GRU" else dgi
-    args = (a_all, s_all, s0, y, h0, dy, dh, carry, dgi, dgr, lens)
+    dgr = _empty((T, B, GH), dt) if mode == "GRU" else dgi            # the same dG for LSTM, RNN
+    args = (saved.a_all, saved.s_all, saved.s0, y, h0, dy, dh, carry, dgi, dgr, lens)
 
     if plan.strategy == "persistent":
         bwd_persistent(dt)[plan.blocks, plan.threads, 0, plan.shared_bytes](

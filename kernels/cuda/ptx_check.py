@@ -28,7 +28,11 @@ def signatures(dtype):
     """(name, kernel, numba signature) for every kernel the CUDA backend launches."""
     from numba import types
 
-    from . import blas, elementwise, layer, layout, ragged
+    from .products import blas
+    from .arrays import elementwise
+    from . import layer
+    from .arrays import layout
+    from .arrays import ragged
     dt = getattr(types, dtype)
     A1, A2, A3 = (types.Array(dt, n, "C") for n in (1, 2, 3))
     S2 = types.Array(dt, 2, "A")      # strided 2-D views (matmul operands)
@@ -38,7 +42,7 @@ def signatures(dtype):
     fwd = (A3, A2, A1, A1, A2, A2, A3, A3, A3, L1, b1)
     bwd = (A3, A3, A2, A3, A2, A3, A2, A2, A3, A3, L1)
     out = []
-    for mode, (_, f_step, f_persistent, b_step, b_persistent) in layer.KERNELS.items():
+    for mode, (f_step, f_persistent, b_step, b_persistent) in layer.KERNELS.items():
         out += [(f"{mode} forward step", f_step, (i64, i64, b1, b1) + fwd),
                 (f"{mode} forward persistent", f_persistent(np.dtype(dtype)),
                  (b1, i64, A2) + fwd[:1] + (A2,) + fwd[2:]),

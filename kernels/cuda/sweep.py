@@ -14,12 +14,16 @@ A cell supplies two pointwise device functions, one hidden unit j of one sequenc
         di, dr (GH,) out: pre-activation gradients, input side and recurrent side (LSTM and
         RNN: one array passed twice; GRU: they differ in the n block)
 
+Arrays a cell does not have (LSTM and RNN: aux, aux_out; GRU and RNN: the forward state
+sequence s and s0; RNN: carry) are passed empty, with a 0 in their shape: its point function never
+indexes them.
+
 Variable lengths: lens (B,) gives each sequence's length. At a step t >= lens[b] (padding)
 the point function is not called: the output is zero, the state passes through, and no
 gradient is taken; a reverse sweep starts sequence b at t = lens[b] - 1 from the initial state.
 
 From these the factories below build both strategies, so the step logic exists once:
-  - step launch: per step, a cuBLAS GEMM (kernels/cuda/blas.py) then `*_step` over all (b, j);
+  - step launch: per step, a cuBLAS GEMM (kernels/cuda/products/blas.py) then `*_step` over all (b, j);
   - persistent: one cooperative launch for all T steps. Block k owns hidden units
     [k*U, k*U + U) (U units per block), keeps the rows of W_hh for them in shared memory for
     the whole sweep, computes its slice of the recurrent GEMM from there, runs the same point
@@ -88,7 +92,8 @@ def forward_step(point):
     @cuda.jit
     def step(t, tp, first, reverse, xp, q, bias, aux, h0, s0, y, s_all, aux_all, lens, carry_state):
         """t: the step; tp: the step before it (ignored if first); xp (T, B, GH); q (B, GH);
-        bias (GH,); aux (H,); h0, s0 (B, H); y, s_all, aux_all (T, B, H) out at t; lens (B,)."""
+        bias (GH,); aux (H,); h0, s0 (B, H); y, s_all, aux_all (T, B, H) out at t; lens (B,);
+        carry_state: the cell has a state sequence s_all (LSTM), carried through padding."""
         B = y.shape[1]
         H = y.shape[2]
         for idx in range(cuda.grid(1), B * H, cuda.gridsize(1)):

@@ -1,0 +1,1 @@
+"""Small device kernels around the sweeps: layout changes, elementwise ops, variable-length rows."""

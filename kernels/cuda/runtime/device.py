@@ -1,0 +1,50 @@
+"""What the CUDA code needs to know about where it runs: a real GPU or numba's simulator.
+
+The simulator (NUMBA_ENABLE_CUDASIM=1) runs each thread as a Python thread, blocks one after
+another, so a grid-wide barrier with more than one block is silently wrong there: the
+dispatcher keeps persistent kernels to one block on it.
+"""
+import warnings
+
+from numba import cuda
+from numba.core import config
+from numba.core.errors import NumbaPerformanceWarning
+
+SIMULATOR = bool(config.ENABLE_CUDASIM)
+
+# numba warns at every launch of fewer than 128 blocks. Here small grids are by design: one step
+# at batch 1 is little work, and a persistent grid has as many blocks as it needs. Only that
+# message is silenced.
+warnings.filterwarnings("ignore", message="Grid size .* will likely result in GPU under-utilization",
+                        category=NumbaPerformanceWarning)
+
+
+def available():
+    """True if CUDA kernels can run here (a GPU with a driver, or the simulator)."""
+    return SIMULATOR or cuda.is_available()
+
+
+def cupy_or_none():
+    """CuPy (cuBLAS GEMMs) when it is installed and a real GPU is in use, else None."""
+    if SIMULATOR:
+        return None
+    try:
+        import cupy
+    except ImportError:
+        return None
+    return cupy
+
+
+def device_empty(shape, dtype):
+    """Every device array the CUDA code writes comes from here (the tests replace it with a
+    NaN-filled allocator, so an element a kernel forgets to write fails). cuda.device_array, with running out of device memory raised as MemoryError (numba raises
+    CudaAPIError), so callers handle host and device exhaustion alike."""
+    try:
+        return cuda.device_array(shape, dtype=dtype)
+    except MemoryError:
+        raise
+    except Exception as e:
+        if "OUT_OF_MEMORY" in str(e) or getattr(e, "code", None) == 2:
+            raise MemoryError(f"CUDA out of memory allocating an array of shape {shape} and dtype "
+                              f"{dtype}") from e
+        raise
