@@ -13,22 +13,22 @@ from typing import Any, NamedTuple
 import numpy as np
 from numba import cuda
 
+from ...modes import MODES
 from . import dispatch
-from .products.blas import StepGemm, column_sum, matmul
 from .arrays.elementwise import add_into, combine_bias, copy_into, fill
+from .arrays.ragged import add_start_term, keep_padded, last_rows, rows_before
 from .cells.gru_backward import gru_backward_persistent, gru_backward_step
 from .cells.gru_forward import gru_forward_persistent, gru_forward_step
 from .cells.lstm_backward import lstm_backward_persistent, lstm_backward_step
 from .cells.lstm_forward import lstm_forward_persistent, lstm_forward_step
 from .cells.rnn_backward import (rnn_relu_backward_persistent, rnn_relu_backward_step,
-                           rnn_tanh_backward_persistent, rnn_tanh_backward_step)
+                                 rnn_tanh_backward_persistent, rnn_tanh_backward_step)
 from .cells.rnn_forward import (rnn_relu_forward_persistent, rnn_relu_forward_step,
-                          rnn_tanh_forward_persistent, rnn_tanh_forward_step)
-from .runtime.launch import grid_for
-from .arrays.ragged import add_start_term, keep_padded, last_rows, rows_before
+                                rnn_tanh_forward_persistent, rnn_tanh_forward_step)
+from .products.blas import StepGemm, column_sum, matmul
 from .runtime import device
 from .runtime.device import SIMULATOR
-from ...modes import MODES
+from .runtime.launch import grid_for
 
 # mode -> (forward step kernel, forward persistent factory, backward step, backward persistent)
 KERNELS = {
