@@ -177,7 +177,7 @@ def backward(ctx, grad_y, grad_hx=None):
     batch_first, unbatched = ctx.layout
     T, B, I = ctx.x_shape
     H, D, L, dt = ctx.hidden_size, ctx.directions, ctx.num_layers, ctx.dtype
-    n_state = 2 if ctx.mode == "LSTM" else 1
+    n_state = MODES[ctx.mode].states
 
     y_shape = (T, B, D * H)
     if grad_y is None:

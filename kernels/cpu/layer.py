@@ -121,21 +121,19 @@ def forward(mode, x, state0, w_ih, w_hh, b_ih, b_hh, reverse=False, need_grad=Tr
         bias[:2 * H] += b_hh[:2 * H]
     else:
         bias = b_ih + b_hh
-    fw = Forward(xp, w_hh, bias, h0, y, lens, reverse, need_grad)
     if mode == "LSTM":
-        cell = LSTMForward(state0[1].copy(), memory.empty((saved_len, B, H), x.dtype))
-        _sweep(lstm_forward_sweep, fw, cell, packed, True)
-        state_n = (_last_h(y, lengths, lens, reverse), cell.c)
-        kept = (cell.c_all, state0[1])
+        kernel, cell = lstm_forward_sweep, LSTMForward(state0[1].copy(), memory.empty((saved_len, B, H), x.dtype))
     elif mode == "GRU":
-        cell = GRUForward(b_hh[2 * H:].copy(), memory.empty((saved_len, B, H), x.dtype))
-        _sweep(gru_forward_sweep, fw, cell, packed, True)
-        state_n = (_last_h(y, lengths, lens, reverse),)
-        kept = (cell.hn_all,)
+        kernel, cell = gru_forward_sweep, GRUForward(b_hh[2 * H:].copy(), memory.empty((saved_len, B, H), x.dtype))
     else:
-        _sweep(rnn_forward_sweep, fw, RNNForward(MODES[mode].nonlinearity == "relu"), packed, True)
-        state_n = (_last_h(y, lengths, lens, reverse),)
-        kept = ()
+        kernel, cell = rnn_forward_sweep, RNNForward(MODES[mode].nonlinearity == "relu")
+    _sweep(kernel, Forward(xp, w_hh, bias, h0, y, lens, reverse, need_grad), cell, packed, True)
+    state_n = (_last_h(y, lengths, lens, reverse),)
+    if mode == "LSTM":
+        state_n += (cell.c,)
+        kept = (cell.c_all, state0[1])
+    else:
+        kept = (cell.hn_all,) if mode == "GRU" else ()
     if not need_grad:
         return y, state_n, None
     gates = None if MODES[mode].gates == 1 else xp   # RNN backward needs only y
@@ -178,27 +176,18 @@ def backward(saved, dy, dstate_n):
     dh = dstate_n[0].copy()
     dg = memory.empty((T, B, GH), dt)
     gates = saved.gates if saved.gates is not None else dg     # RNN: unused
+    # GRU's dn * r: dG on W_hh's n rows (cells/gru_backward.py); the other cells have none
+    dg_tail = memory.empty((T, B, H if saved.mode == "GRU" else 0), dt)
     if saved.mode == "LSTM":
-        c_all, c0 = saved.cell
-        cell = LSTMBackward(c_all, c0, dstate_n[1].copy())
-        dg_tail = memory.empty((T, B, 0), dt)     # no recurrent-only columns
-        _sweep(lstm_backward_sweep, _backward(saved, gates, dy, dh, dg, dg_tail), cell, packed, False)
-        dstate0 = (dh, cell.dc)
+        kernel, cell = lstm_backward_sweep, LSTMBackward(*saved.cell, dstate_n[1].copy())
     elif saved.mode == "GRU":
-        dg_tail = memory.empty((T, B, H), dt)      # dn * r: dG on W_hh's n rows (cells/gru_backward.py)
-        _sweep(gru_backward_sweep, _backward(saved, gates, dy, dh, dg, dg_tail), GRUBackward(*saved.cell),
-               packed, False)
-        dstate0 = (dh,)
+        kernel, cell = gru_backward_sweep, GRUBackward(*saved.cell)
     else:
-        dg_tail = memory.empty((T, B, 0), dt)
-        _sweep(rnn_backward_sweep, _backward(saved, gates, dy, dh, dg, dg_tail),
-               RNNBackward(MODES[saved.mode].nonlinearity == "relu"), packed, False)
-        dstate0 = (dh,)
+        kernel, cell = rnn_backward_sweep, RNNBackward(MODES[saved.mode].nonlinearity == "relu")
+    bw = Backward(gates, saved.y, saved.h0, w_hh, dy, dh, dg, dg_tail, saved.lens, saved.reverse)
+    _sweep(kernel, bw, cell, packed, False)
+    dstate0 = (dh, cell.dc) if saved.mode == "LSTM" else (dh,)
     return (_input_grad(dg, saved.w_ih, saved.x.shape), dstate0, _weight_grads(saved, dg, dg_tail))
-
-
-def _backward(saved, gates, dy, dh, dg, dg_tail):
-    return Backward(gates, saved.y, saved.h0, saved.w_hh, dy, dh, dg, dg_tail, saved.lens, saved.reverse)
 
 
 def _input_grad(dg, w_ih, x_shape):
