@@ -4,9 +4,10 @@
 #
 #   bench/gpu_suite.sh [--dry-run] [--out DIR] [STAGE ...]
 #
-# STAGEs, in order (default: all): env ptx tests sanitize bench
+# STAGEs, in order (default: all): env profile tests sanitize bench
 #   env       device, driver, versions, commit          -> env.txt
-#   ptx       every kernel compiled for the device's compute capability (NVVM) -> ptx.log
+#   profile   every kernel compiled and linked for the device's compute capability, with its
+#             registers, spills and SASS inner loops (kernels/cuda/profile) -> profile.md
 #   tests     the whole test suite with NUMBA_ENABLE_CUDASIM=0: realistic shapes and
 #             multi-block persistent grids                -> tests.log
 #   sanitize  compute-sanitizer memcheck and racecheck on bench/gpu_kernels_once.py -> sanitizer.log
@@ -28,12 +29,12 @@ while [ $# -gt 0 ]; do
     case "$1" in
         --dry-run) DRY=1 ;;
         --out) OUT_DIR=$2; shift ;;
-        env|ptx|tests|sanitize|bench) STAGES+=("$1") ;;
-        *) echo "usage: $0 [--dry-run] [--out DIR] [env ptx tests sanitize bench]" >&2; exit 2 ;;
+        env|profile|tests|sanitize|bench) STAGES+=("$1") ;;
+        *) echo "usage: $0 [--dry-run] [--out DIR] [env profile tests sanitize bench]" >&2; exit 2 ;;
     esac
     shift
 done
-[ ${#STAGES[@]} -eq 0 ] && STAGES=(env ptx tests sanitize bench)
+[ ${#STAGES[@]} -eq 0 ] && STAGES=(env profile tests sanitize bench)
 # A real run's results belong in the repository; a dry run's do not.
 [ $DRY = 1 ] && OUT_DIR=${OUT_DIR:-${TMPDIR:-/tmp}/fastrnn-gpu-suite-dry-run}
 OUT_DIR=${OUT_DIR:-bench/results/gpu-$(date -u +%Y-%m-%d)}
@@ -97,11 +98,11 @@ EOF
         } >"$OUT_DIR/env.txt" 2>&1
         status env $? "$OUT_DIR/env.txt" 30
         ;;
-    ptx)
+    profile)
         CC=9.0
         [ $DRY = 0 ] && CC=$($PY -c "from numba import cuda; print('%d.%d' % cuda.get_current_device().compute_capability)")
-        NUMBA_ENABLE_CUDASIM=0 timeout 300 $PY -m fastrnn.kernels.cuda.ptx_check --cc "$CC" >"$OUT_DIR/ptx.log" 2>&1
-        status "ptx (cc $CC)" $? "$OUT_DIR/ptx.log" 3
+        NUMBA_ENABLE_CUDASIM=0 timeout 300 $PY -m fastrnn.kernels.cuda.profile --cc "$CC" >"$OUT_DIR/profile.md" 2>&1
+        status "profile (cc $CC)" $? "$OUT_DIR/profile.md" 3
         ;;
     tests)
         if [ $DRY = 1 ]; then

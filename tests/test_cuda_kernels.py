@@ -1,9 +1,5 @@
-"""The CUDA backend's parts on their own: the GEMM layer, the dispatcher, and compilation for a
-real GPU target (which the simulator cannot check)."""
-import os
-import subprocess
-import sys
-
+"""The CUDA backend's parts on their own: the GEMM layer and the dispatcher. Compilation for a
+real GPU target, which the simulator cannot check, is tests/test_cuda_profile.py."""
 import numpy as np
 import pytest
 from numba import cuda
@@ -91,17 +87,3 @@ def test_dispatch_forcing(monkeypatch):
     monkeypatch.setenv("FASTRNN_CUDA_STRATEGY", "fastest")
     with pytest.raises(ValueError, match="FASTRNN_CUDA_STRATEGY"):
         dispatch.choose(4, 1, 64, 4, _limit(528))
-
-
-def test_kernels_compile_for_hopper_without_float64_in_float32():
-    # Runs in a fresh process: the simulator, once on in this one, cannot compile.
-    env = dict(os.environ, NUMBA_ENABLE_CUDASIM="0")
-    probe = subprocess.run([sys.executable, "-c", "import nvidia.cu13, os; "
-                            "print(os.path.isdir(os.path.join(nvidia.cu13.__path__[0], 'nvvm')))"],
-                           capture_output=True, text=True)
-    if probe.stdout.strip() != "True":
-        pytest.skip("NVVM is not installed (pip install 'numba-cuda[cu13]'); nothing to compile with")
-    r = subprocess.run([sys.executable, "-m", "fastrnn.kernels.cuda.ptx_check", "--cc", "9.0"],
-                       capture_output=True, text=True, env=env)
-    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
-    assert "0 failure(s)" in r.stdout and r.stdout.count("ok   float32") == 28

@@ -68,10 +68,10 @@ def _on_device(a):
 
 
 def _cooperative_limit(kernel, args):
-    """How many blocks of the persistent kernel can be co-resident (the simulator: one, since it
-    runs blocks one after another and a multi-block grid.sync() would be silently wrong)."""
+    """How many blocks of the persistent kernel can be co-resident (the simulator: one unless
+    its blocks run at once; runtime/device.py says why)."""
     if SIMULATOR:
-        return lambda threads, shared: 1
+        return lambda threads, shared: device.SIMULATED_COOPERATIVE_BLOCKS
 
     def limit(threads, shared):
         # Compiling for these argument types is what the launch would do first; it is cached.

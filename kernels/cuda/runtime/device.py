@@ -2,7 +2,8 @@
 
 The simulator (NUMBA_ENABLE_CUDASIM=1) runs each thread as a Python thread, blocks one after
 another, so a grid-wide barrier with more than one block is silently wrong there: the
-dispatcher keeps persistent kernels to one block on it.
+dispatcher keeps persistent kernels to SIMULATED_COOPERATIVE_BLOCKS = 1 block on it. The tests'
+concurrent-grid mode (tests/grid_simulator.py) runs every block at once and raises it.
 """
 import warnings
 
@@ -11,6 +12,7 @@ from numba.core import config
 from numba.core.errors import NumbaPerformanceWarning
 
 SIMULATOR = bool(config.ENABLE_CUDASIM)
+SIMULATED_COOPERATIVE_BLOCKS = 1
 
 # numba warns at every launch of fewer than 128 blocks. Here small grids are by design: one step
 # at batch 1 is little work, and a persistent grid has as many blocks as it needs. Only that

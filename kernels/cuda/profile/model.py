@@ -1,0 +1,101 @@
+"""A per-step time model of the recurrent sweeps: modelled numbers, never measurements.
+
+Per step of a sweep at batch B and hidden size H (G gates, GH = G*H):
+
+  persistent   max(issue, shared/L1, L2) + one grid.sync()
+      issue      instructions on the busiest SM / (4 warp instructions per clock), and at least
+                 one warp's own instructions at one per clock (no latency stalls counted:
+                 a lower bound on time);
+                 instructions = the product's FMAs x SASS instructions per FMA in its inner
+                 loop + B * units x the pointwise step (the step kernel's SASS, an upper bound)
+      shared/L1  bytes the inner loop's shared and global loads move through the SM's 128 B/clock
+                 (no broadcast credit)
+      memory     through L2: the recurrent operand (h_{t-1}, or dG_t in backward) read by every
+                 block, plus the step's own inputs and outputs once; those also from or to HBM
+  step launch  per step a cuBLAS GEMM (max of FMAs at CUBLAS_EFFICIENCY of peak, W_hh read from
+               L2) and the pointwise kernel (its bytes through L2 and HBM, its instructions over
+               the chip),
+               each also paying one launch
+
+The recurrent FMAs per step are B * GH * H in both passes; the fraction of peak is those over the
+modelled step time and the chip's FP32 FMA rate. gpus.py holds the device figures.
+"""
+from dataclasses import dataclass
+
+from .. import dispatch
+from .gpus import blocks_per_sm
+
+CUBLAS_EFFICIENCY = 0.7       # assumed: cuBLAS SGEMM's fraction of FMA peak when compute-bound
+
+
+@dataclass(frozen=True)
+class SweepCode:
+    """What the model needs from one compiled sweep kernel pair (persistent and step)."""
+    registers: int              # persistent kernel, per thread
+    static_shared: int          # persistent kernel, bytes per block
+    per_fma: float              # persistent inner loop: instructions per FMA
+    l1_bytes_per_fma: float     # persistent inner loop: bytes of shared + global loads per FMA
+    pointwise: int              # the step kernel's SASS instructions: one (b, j) at most
+
+
+@dataclass(frozen=True)
+class Estimate:
+    persistent_us: float        # inf where the persistent kernel cannot run this shape
+    step_us: float
+    plan: object                # dispatch.Plan of the persistent strategy (None if impossible)
+    chosen: str                 # what dispatch.py picks today with the device's limits
+
+    @property
+    def best_us(self):
+        return min(self.persistent_us, self.step_us)
+
+
+def fraction_of_peak(gpu, G, B, H, step_us):
+    return B * G * H * H / (step_us * 1e-6) / gpu.fma_peak
+
+
+def persistent_step_us(gpu, code, G, B, H, itemsize, plan, backward):
+    f = gpu.clock_ghz * 1e3                      # clocks per microsecond
+    U = plan.units_per_block
+    on_sm = -(-plan.blocks // gpu.sms)           # blocks of the cooperative grid on the busiest SM
+    fmas = B * G * U * H                         # per block
+    instructions = fmas * code.per_fma + B * U * code.pointwise
+    issue = max(on_sm * instructions / 32 / gpu.schedulers, instructions / plan.threads) / f
+    l1 = on_sm * fmas * code.l1_bytes_per_fma / gpu.shared_bytes_per_clock / f
+    operand = B * (G * H if backward else H)     # what every block reads: dG_t or h_{t-1}
+    own = B * G * H * 3 + B * H * 3              # gates in, activations or dG out, states
+    memory = max((plan.blocks * operand + own) * itemsize / (gpu.l2_tb_s * 1e6),
+                 own * itemsize / (gpu.hbm_tb_s * 1e6))
+    return max(issue, l1, memory) + gpu.grid_sync_us
+
+
+def step_launch_us(gpu, code, G, B, H, itemsize):
+    f = gpu.clock_ghz * 1e3
+    gemm = max(B * G * H * H / (gpu.fma_peak * CUBLAS_EFFICIENCY) * 1e6,
+               G * H * H * itemsize / (gpu.l2_tb_s * 1e6)) + gpu.launch_us
+    own = (B * G * H * 3 + B * H * 3) * itemsize
+    pointwise = max(B * H * code.pointwise / 32 / gpu.schedulers / gpu.sms / f,
+                    own / (gpu.l2_tb_s * 1e6), own / (gpu.hbm_tb_s * 1e6)) + gpu.launch_us
+    return gemm + pointwise
+
+
+def _resident(gpu, code, threads, shared):
+    return blocks_per_sm(gpu, code.registers, threads, shared + code.static_shared) * gpu.sms
+
+
+def estimate(gpu, code, G, B, H, itemsize=4, backward=False, planned_by=None):
+    """The model's two step times. `planned_by`: the kernel whose limits the plan was made for
+    (the backward sweep runs the forward's plan); a plan the kernel itself cannot keep
+    co-resident would fail to launch, and counts as impossible."""
+    planner = planned_by or code
+
+    def limit(threads, shared):
+        return _resident(gpu, planner, threads, shared)
+
+    threads = dispatch.PERSISTENT_THREADS
+    plan = dispatch.plan_for(G, B, H, itemsize, limit, "persistent", threads)
+    chosen = dispatch.plan_for(G, B, H, itemsize, limit, "auto", threads).strategy
+    step = step_launch_us(gpu, code, G, B, H, itemsize)
+    if plan.strategy != "persistent" or _resident(gpu, code, plan.threads, plan.shared_bytes) < plan.blocks:
+        return Estimate(float("inf"), step, None, chosen)
+    return Estimate(persistent_step_us(gpu, code, G, B, H, itemsize, plan, backward), step, plan, chosen)
