@@ -126,10 +126,11 @@ def sweep_codes(builds, loops, cc):
 
 def model(codes):
     rows = ["All times are MODELLED per step (model.py), float32; % peak: the recurrent FMAs over the "
-            "modelled time at the chip's FP32 FMA rate.", "",
-            "| GPU | cell | pass | B | H | persistent plan | persistent us (modelled) | step launch us "
-            "(modelled) | dispatch picks | model prefers | % peak of the pick (modelled) |",
-            "|" + " --- |" * 11]
+            "modelled time at the chip's FP32 FMA rate. Persistent plans as dispatch.py makes them "
+            "(the backward runs the forward's).", "",
+            "| GPU | cell | pass | B | H | persistent plan | persistent us (modelled) | persistent % peak "
+            "(modelled) | step launch us (modelled) | step % peak (modelled) | dispatch picks | model prefers |",
+            "|" + " --- |" * 12]
     for gpu in (H100, H200):
         for (mode, pas), code in codes.items():
             G = GATES[mode]
@@ -137,12 +138,11 @@ def model(codes):
             for H in HIDDEN:
                 for B in BATCHES:
                     e = estimate(gpu, code, G, B, H, backward=pas == "backward", planned_by=planner)
-                    picked = e.persistent_us if e.chosen == "persistent" else e.step_us
                     prefer = "persistent" if e.persistent_us < e.step_us else "step"
                     plan = f"{e.plan.blocks}x{e.plan.threads}, {e.plan.units_per_block} units" if e.plan else "cannot run"
                     rows.append(f"| {gpu.name} | {mode} | {pas} | {B} | {H} | {plan} | {e.persistent_us:.1f} | "
-                                f"{e.step_us:.1f} | {e.chosen} | {prefer} | "
-                                f"{100 * fraction_of_peak(gpu, G, B, H, picked):.1f} |")
+                                f"{100 * fraction_of_peak(gpu, G, B, H, e.persistent_us):.1f} | {e.step_us:.1f} | "
+                                f"{100 * fraction_of_peak(gpu, G, B, H, e.step_us):.1f} | {e.chosen} | {prefer} |")
     return rows
 
 
