@@ -71,3 +71,24 @@ def test_blocks_knob_is_checked(monkeypatch):
     monkeypatch.setenv("FASTRNN_CUDA_STRATEGY", "persistent")
     with pytest.raises(ValueError, match="only 4 blocks can be co-resident"):
         dispatch.choose(4, 1, 64, 8, lambda threads, shared: 4)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_multi_block_chunked_and_split_products(rng, monkeypatch, grid, mode):
+    # The operand staged in chunks of 16 columns (the last one short) and up to 4 threads
+    # splitting each tile's columns, which tiny shapes never need on their own: H=33 puts 36
+    # padded columns forward and 4*33 backward (LSTM) through the chunk loop.
+    from fastrnn.kernels.cuda import persistent
+    monkeypatch.setattr(persistent, "MIN_PART", 4)
+    monkeypatch.setattr(dispatch, "fitting_layout",
+                        lambda G, H, B, U, threads, backward, limit: persistent.layout(G, H, B, U, threads,
+                                                                                       backward, chunk=16))
+    monkeypatch.setattr(dispatch, "SIM_PERSISTENT_THREADS", 64)
+    monkeypatch.setenv("FASTRNN_CUDA_BLOCKS", "3")
+    p = make_problem(rng, mode, 3, 2, 3, 33, bidirectional=True)
+    lengths = [3, 2]
+    got = run(p, "cuda", np.float64, lengths=lengths)
+    plan = dispatch.last_plan
+    assert (plan.blocks, plan.units_per_block) == (3, 11)
+    assert plan.forward.chunk == plan.backward.chunk == 16 and max(plan.forward.S, plan.backward.S) > 1
+    assert_close64(got, run(p, "reference", np.float64, lengths=lengths))

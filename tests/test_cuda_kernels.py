@@ -49,34 +49,40 @@ def _limit(n):
 
 def test_dispatch_small_batch_is_persistent(monkeypatch):
     monkeypatch.delenv("FASTRNN_CUDA_STRATEGY", raising=False)
-    plan = dispatch.choose(4, 8, 1024, 4, _limit(300))
-    # ~16 KiB of W_hh rows per unit, 48 KiB per block: at most 2 units; 300 blocks allowed -> 4
-    # units would be needed, too many: so ask for 528 blocks -> 2 units, 512 blocks.
-    assert plan.strategy == "step"
-    plan = dispatch.choose(4, 8, 1024, 4, _limit(528))
-    assert plan.strategy == "persistent"
-    assert plan.units_per_block == 2 and plan.blocks == 512
-    threads = dispatch.SIM_PERSISTENT_THREADS if SIMULATOR else dispatch.PERSISTENT_THREADS
-    assert plan.shared_bytes == 4 * (4 * 2 * 1025 + threads) <= dispatch.SHARED_LIMIT
-    assert dispatch.last_plan is plan and "persistent: 512 blocks" in str(plan)
+    # LSTM, H=1024, float32: one unit's 4 rows of W_hh (16 KiB) and its column for backward,
+    # padded to a 4-row tile (64 KiB), do not fit 48 KiB; the opt-in's 227 KiB holds 8 units.
+    persistent_faster = lambda plan: (1.0, 2.0)    # noqa: E731
+    plan = dispatch.choose(4, 8, 1024, 4, _limit(132), compare=persistent_faster)
+    assert plan.strategy == "step" and "does not fit" in plan.reason
+    plan = dispatch.choose(4, 8, 1024, 4, _limit(132), shared_limit=227 * 1024, compare=persistent_faster)
+    assert (plan.strategy, plan.units_per_block, plan.blocks) == ("persistent", 8, 128)
+    for lay, rows, K in ((plan.forward, 32, 1024), (plan.backward, 8, 4096)):
+        assert (lay.rows_p, lay.batch_p, lay.K) == (rows, 8, K)
+        assert lay.elements * 4 <= 227 * 1024 and lay.chunk % 4 == 0
+        assert lay.rows_p * lay.ldw <= lay.x and lay.x + lay.batch_p * lay.ldx <= lay.out
+    assert dispatch.last_plan is plan and "persistent: 128 blocks" in str(plan)
 
 
-def test_dispatch_large_batch_is_step_launch(monkeypatch):
+def test_dispatch_follows_the_model(monkeypatch):
+    # auto picks whichever strategy the model times faster, and says so
     monkeypatch.delenv("FASTRNN_CUDA_STRATEGY", raising=False)
-    plan = dispatch.choose(4, dispatch.PERSISTENT_MAX_BATCH + 1, 256, 4, _limit(528))
-    assert plan.strategy == "step" and "batch" in plan.reason
+    for persistent_us, step_us, strategy in ((1.0, 2.0, "persistent"), (2.0, 1.0, "step")):
+        plan = dispatch.choose(4, 8, 64, 4, _limit(528), compare=lambda plan: (persistent_us, step_us))
+        assert plan.strategy == strategy and "modelled" in plan.reason
+    # without a model of its own it asks the H100 model: large batches go to step launch
+    assert dispatch.choose(4, 256, 1024, 4, _limit(528), shared_limit=227 * 1024).strategy == "step"
 
 
 def test_dispatch_falls_back_when_weights_do_not_fit(monkeypatch):
     monkeypatch.delenv("FASTRNN_CUDA_STRATEGY", raising=False)
     # One unit's LSTM rows at H=4096 in float32: 64 KiB > 48 KiB.
-    assert "exceed" in dispatch.choose(4, 1, 4096, 4, _limit(10**6)).reason
-    # Fits per block, but 1024 units over 100 co-resident blocks of <= 3 units cannot all be resident.
-    plan = dispatch.choose(4, 1, 1024, 4, _limit(100))
-    assert plan.strategy == "step" and "co-resident" in plan.reason
+    assert "does not fit" in dispatch.choose(4, 1, 4096, 4, _limit(10**6)).reason
+    # Fits per block, but 1024 units over 10 co-resident blocks would need ~100 units per block.
+    plan = dispatch.choose(4, 1, 1024, 4, _limit(10), shared_limit=227 * 1024)
+    assert plan.strategy == "step" and "co-resident blocks" in plan.reason
     monkeypatch.setenv("FASTRNN_CUDA_STRATEGY", "persistent")
     with pytest.raises(ValueError, match="cannot run this shape"):
-        dispatch.choose(4, 1, 1024, 4, _limit(100))
+        dispatch.choose(4, 1, 1024, 4, _limit(10), shared_limit=227 * 1024)
 
 
 def test_dispatch_forcing(monkeypatch):

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from fastrnn.kernels.cuda.profile import gpus, model
+from fastrnn.kernels.cuda.profile import gpus, model, targets
 
 
 def _real_compiler(args, **kw):
@@ -25,9 +25,11 @@ def test_profile_of_every_kernel_passes(tmp_path):
     rows = [[c.strip() for c in line.split("|")[1:-1]] for line in text.splitlines() if line.startswith("| ")]
     resources = [r for r in rows if len(r) == 10 and r[1] == "float32"]
     loops = [r for r in rows if len(r) == 7 and r[1] == "float32"]
-    # 28 kernels x 2 targets, and 8 persistent sweeps, each with its budget
-    assert sorted(r[2] for r in resources) == ["80"] * 28 + ["90"] * 28
-    assert len(loops) == 8 and all(float(r[2]) <= float(r[6]) for r in loops)
+    # every kernel on both targets, and every persistent sweep variant within its budget
+    n = len(targets.kernels("float32"))
+    assert sorted(r[2] for r in resources) == ["80"] * n + ["90"] * n
+    persistent = [name for name, _, _ in targets.kernels("float32") if "persistent" in name]
+    assert sorted(r[0] for r in loops) == sorted(persistent) and all(float(r[2]) <= float(r[6]) for r in loops)
     model_rows = [r for r in rows if r[0] == "H100 SXM"]
     assert len(model_rows) == 4 * 2 * 2 * 5   # cells x passes x H x B
 
@@ -74,10 +76,10 @@ b = compiled(local_memory, (A, types.int64))
 out["local"] = b.local + b.stack
 out["dot"] = sass.inner_loop(compiled(dot, (A, A, types.int64)).sass).fmas
 out["activation"] = sass.inner_loop(compiled(activation_loop, (A, A, types.int64)).sass) is None
-name = "LSTM forward persistent"
+name = "LSTM forward persistent BT=4"
 kernel, sig = {n: (k, s) for n, k, s in targets.kernels("float32")}[name]
 builds = {("float32", name, (9, 0)): build.build(build.library(kernel, sig), (9, 0))}
-budget.INNER_LOOP[name] = 2.0
+budget.INNER_LOOP[name] = 1.0
 failures = []
 inner_loops(builds, (9, 0), failures)
 out["over_budget"] = failures
@@ -93,7 +95,7 @@ def test_profile_checks_catch_planted_faults():
     assert out["local"] > 0
     assert out["dot"] >= 1                 # the plain dot product's loop is found
     assert out["activation"] is True       # a loop with exp in it is not a product loop
-    assert len(out["over_budget"]) == 1 and "> budget 2.0" in out["over_budget"][0]
+    assert len(out["over_budget"]) == 1 and "> budget 1.0" in out["over_budget"][0]
 
 
 @pytest.mark.parametrize("registers,threads,shared,expected", [
@@ -115,17 +117,23 @@ CODE = model.SweepCode(registers=64, static_shared=1024, per_fma=2.0, l1_bytes_p
 @pytest.mark.parametrize("B", [1, 8, 256])
 @pytest.mark.parametrize("H", [256, 1024])
 def test_model_never_beats_the_fma_peak(gpu, G, B, H):
-    e = model.estimate(gpu, CODE, G, B, H)
+    e = model.estimate(gpu, (CODE, CODE), G, B, H)
     floor_us = B * G * H * H / gpu.fma_peak * 1e6
     assert e.step_us >= floor_us + 2 * gpu.launch_us
     assert e.persistent_us >= floor_us + gpu.grid_sync_us
     assert model.fraction_of_peak(gpu, G, B, H, e.best_us) < 1
 
 
-def test_model_rejects_a_plan_the_kernel_cannot_keep_resident():
-    # the backward sweep runs the forward's plan: with far more registers it cannot co-reside
+def test_model_plans_for_both_kernels():
+    # one plan serves both passes: a heavier backward kernel caps the blocks of both
     heavy = model.SweepCode(255, 1024, 2.0, 4.0, 200)
-    planned = model.estimate(gpus.H100, CODE, 4, 8, 1024)
-    assert planned.plan is not None and planned.plan.blocks > gpus.H100.sms
-    e = model.estimate(gpus.H100, heavy, 4, 8, 1024, backward=True, planned_by=CODE)
+    light = model.estimate(gpus.H100, (CODE, CODE), 1, 1, 1024)      # RNN: registers bind, not shared memory
+    both = model.estimate(gpus.H100, (CODE, heavy), 1, 1, 1024)
+    assert light.plan is not None and both.plan is not None
+    assert both.plan.blocks <= gpus.blocks_per_sm(gpus.H100, 255, both.plan.threads,
+                                                  both.plan.shared_bytes(True) + 1024) * gpus.H100.sms
+    assert both.plan.blocks < light.plan.blocks
+    # static shared memory that leaves no room for the weights: no persistent plan at all
+    full = model.SweepCode(64, 227 * 1024, 2.0, 4.0, 200)
+    e = model.estimate(gpus.H100, (CODE, full), 4, 8, 1024, backward=True)
     assert e.persistent_us == float("inf") and e.plan is None

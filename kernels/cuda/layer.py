@@ -25,6 +25,8 @@ from .cells.rnn_backward import (rnn_relu_backward_persistent, rnn_relu_backward
                                  rnn_tanh_backward_persistent, rnn_tanh_backward_step)
 from .cells.rnn_forward import (rnn_relu_forward_persistent, rnn_relu_forward_step,
                                 rnn_tanh_forward_persistent, rnn_tanh_forward_step)
+from .persistent import batch_tile, signature
+from .profile import gpus, model
 from .products.blas import StepGemm, column_sum, matmul
 from .runtime import device
 from .runtime.device import SIMULATOR
@@ -44,7 +46,6 @@ KERNELS = {
 class Saved(NamedTuple):
     """What forward keeps for backward, one layer and direction (device arrays)."""
     mode: str
-    plan: Any                # dispatch.Plan: backward runs the strategy forward ran
     on_host: bool            # the caller passed numpy: copy the gradients back
     reverse: bool
     x: Any                   # (T, B, I)
@@ -67,22 +68,37 @@ def _on_device(a):
     return cuda.to_device(np.ascontiguousarray(a)) if isinstance(a, np.ndarray) else a
 
 
-def _cooperative_limit(kernel, args):
-    """How many blocks of the persistent kernel can be co-resident (the simulator: one unless
-    its blocks run at once; runtime/device.py says why)."""
+def _device_limits(kernels, dtype):
+    """(cooperative_limit, shared_limit) for both persistent kernels of a plan.
+
+    cooperative_limit(threads, shared) -> how many blocks of both can be co-resident (the
+    simulator: one unless its blocks run at once; runtime/device.py says why). shared_limit:
+    the dynamic shared memory a block may ask for, the device's opt-in limit less the kernels'
+    static shared memory; each kernel's cap is raised to it first, since the occupancy query
+    counts against the cap."""
     if SIMULATOR:
-        return lambda threads, shared: device.SIMULATED_COOPERATIVE_BLOCKS
+        return (lambda threads, shared: device.SIMULATED_COOPERATIVE_BLOCKS), device.shared_limit()
+    compiled = [kernel.compile(signature(np.dtype(dtype).name, backward))     # cached, as the launch's
+                for kernel, backward in zip(kernels, (False, True))]
+    dynamic = device.shared_limit() - max(c.shared_mem_per_block for c in compiled)
+    for c in compiled:
+        device.allow_shared(c, dynamic)
+    return (lambda threads, shared: min(c.max_cooperative_grid_blocks(threads, shared) for c in compiled)), dynamic
 
-    def limit(threads, shared):
-        # Compiling for these argument types is what the launch would do first; it is cached.
-        compiled = kernel.compile(tuple(kernel.typeof_pyval(a) for a in args))
-        return compiled.max_cooperative_grid_blocks(threads, shared)
 
-    return limit
-
-
-def _plan(mode, B, H, dtype, kernel, args):
-    return dispatch.choose(MODES[mode].gates, B, H, np.dtype(dtype).itemsize, _cooperative_limit(kernel, args))
+def _plan(mode, B, H, dtype, backward):
+    _, f_persistent, _, b_persistent = KERNELS[mode]
+    dt = np.dtype(dtype)
+    kernels = (f_persistent(dt, B), b_persistent(dt, B))
+    limit, shared = _device_limits(kernels, dt)
+    G, BT = MODES[mode].gates, batch_tile(B)
+    if SIMULATOR:
+        codes = (model.typical_code(BT),) * 2
+    else:       # the model with these kernels' own registers and static shared memory
+        compiled = [k.compile(signature(dt.name, bw)) for k, bw in zip(kernels, (False, True))]
+        codes = tuple(model.typical_code(BT, c.regs_per_thread, c.shared_mem_per_block) for c in compiled)
+    compare = model.compare(gpus.current(), codes, G, B, H, dt.itemsize, passes=(backward,))
+    return dispatch.choose(G, B, H, dt.itemsize, limit, shared_limit=shared, compare=compare)
 
 
 def forward(mode, x, state0, w_ih, w_hh, b_ih, b_hh, reverse=False, need_grad=True, lengths=None):
@@ -101,7 +117,6 @@ def forward(mode, x, state0, w_ih, w_hh, b_ih, b_hh, reverse=False, need_grad=Tr
     bias = combine_bias(b_ih, b_hh, H if mode == "GRU" else 0, _empty((GH,), dt))
     y = _empty((T, B, H), dt)
     h0 = state0[0]
-    q = _empty((B, GH), dt)                     # h_{t-1} W_hh^T, one step
     # sweep.py's forward arguments that differ by cell (a cell never indexes those it lacks,
     # which are empty): aux (H,) GRU's b_hn, added inside the reset gate; the state sequence
     # c_t (LSTM) from c0, carried through padding; and what backward reads besides, GRU's hn_t.
@@ -110,14 +125,15 @@ def forward(mode, x, state0, w_ih, w_hh, b_ih, b_hh, reverse=False, need_grad=Tr
     c_all = _empty((T, B, H) if lstm else (T, B, 0), dt)
     c0 = state0[1] if lstm else _empty((B, 0), dt)
     hn_all = _empty((T, B, H) if gru else (T, B, 0), dt)
-    args = (xp, q, bias, aux, h0, c0, y, c_all, hn_all, lens, lstm)
+    args = (bias, aux, h0, c0, y, c_all, hn_all, lens, lstm)
 
-    persistent = fwd_persistent(dt)
-    plan = _plan(mode, B, H, dt, persistent, (reverse, 1, w_hh) + args)
+    plan = _plan(mode, B, H, dt, backward=False)
     if plan.strategy == "persistent":
-        persistent[plan.blocks, plan.threads, 0, plan.shared_bytes](reverse, plan.units_per_block, w_hh, *args)
+        fwd_persistent(dt, B)[plan.blocks, plan.threads, 0, plan.shared_bytes()](
+            reverse, tuple(plan.forward), w_hh, xp, *args)
     else:
         blocks, threads = grid_for(B * H)
+        q = _empty((B, GH), dt)                 # h_{t-1} W_hh^T, one step
         gemm = StepGemm(w_hh, q, trans_b=True)       # q = h_{t-1} W_hh^T
         ys, h0s = gemm.wrap(y), gemm.wrap(h0)
         # ragged reverse: some rows start mid-sweep from h0, so the GEMM reads a gathered state
@@ -131,7 +147,7 @@ def forward(mode, x, state0, w_ih, w_hh, b_ih, b_hh, reverse=False, need_grad=Tr
                 gemm(starts_w)
             else:
                 gemm(h0s if step == 0 else ys[tp])
-            fwd_step[blocks, threads](t, tp, step == 0, reverse, *args)
+            fwd_step[blocks, threads](t, tp, step == 0, reverse, xp, q, *args)
 
     last = 0 if reverse else T - 1
     if ragged and not reverse:        # each sequence's h after its own last step
@@ -142,7 +158,7 @@ def forward(mode, x, state0, w_ih, w_hh, b_ih, b_hh, reverse=False, need_grad=Tr
         state_n += (copy_into(_empty((B, H), dt), c_all[last]),)
     saved = None
     if need_grad:
-        saved = Saved(mode, plan, on_host, reverse, x, h0, w_ih, w_hh, y if MODES[mode].gates == 1 else xp,
+        saved = Saved(mode, on_host, reverse, x, h0, w_ih, w_hh, y if MODES[mode].gates == 1 else xp,
                       c_all if lstm else hn_all, state0[1] if lstm else h0, y, lens, ragged)
     if on_host:
         y = y.copy_to_host()
@@ -151,7 +167,7 @@ def forward(mode, x, state0, w_ih, w_hh, b_ih, b_hh, reverse=False, need_grad=Tr
 
 
 def backward(saved, dy, dstate_n):
-    mode, plan, on_host, reverse = saved.mode, saved.plan, saved.on_host, saved.reverse
+    mode, on_host, reverse = saved.mode, saved.on_host, saved.reverse
     x, h0, w_ih, w_hh, y, lens, ragged = saved.x, saved.h0, saved.w_ih, saved.w_hh, saved.y, saved.lens, saved.ragged
     dy = _on_device(dy)
     T, B, I = x.shape
@@ -170,9 +186,10 @@ def backward(saved, dy, dstate_n):
     dgr = _empty((T, B, GH), dt) if mode == "GRU" else dgi            # the same dG for LSTM, RNN
     args = (saved.a_all, saved.s_all, saved.s0, y, h0, dy, dh, carry, dgi, dgr, lens)
 
+    plan = _plan(mode, B, H, dt, backward=True)      # each pass takes the strategy the model times faster
     if plan.strategy == "persistent":
-        bwd_persistent(dt)[plan.blocks, plan.threads, 0, plan.shared_bytes](
-            reverse, plan.units_per_block, w_hh, *args)
+        bwd_persistent(dt, B)[plan.blocks, plan.threads, 0, plan.shared_bytes(backward=True)](
+            reverse, tuple(plan.backward), w_hh, *args)
     else:
         blocks, threads = grid_for(B * H)
         # dh = dG_t W_hh, the recurrent part of dh_{t-1}; ragged: into rec, then rows padded at t keep dh

@@ -4,7 +4,8 @@ Gate order r, z, n. sweep.py explains the point-function contract and the two st
 """
 from numba import cuda
 
-from ..sweep import backward_persistent, backward_step
+from ..persistent import backward as backward_persistent
+from ..sweep import backward_step
 
 
 @cuda.jit(device=True, inline="always")

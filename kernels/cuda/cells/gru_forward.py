@@ -6,19 +6,20 @@ sweep.py explains the point-function contract and the two strategies.
 from numba import cuda
 
 from .activations import sigmoid, tanh
-from ..sweep import forward_persistent, forward_step
+from ..persistent import forward as forward_persistent
+from ..sweep import forward_step
 
 
 @cuda.jit(device=True, inline="always")
-def gru_forward_point(j, a, q, bias, b_hn, h_prev, s_prev, h, s, hn):
-    """a (3H,) x W_ih^T in, activations r, z, n out; q (3H,) h_{t-1} W_hh^T; bias (3H,)
+def gru_forward_point(j, a, q, qj, qs, bias, b_hn, h_prev, s_prev, h, s, hn):
+    """a (3H,) x W_ih^T in, activations r, z, n out; q[qj + g*qs] gate g of h_{t-1} W_hh^T; bias (3H,)
     b_ih + (b_hr, b_hz, 0); b_hn (H,); h_prev (H,); h (H,) out; hn (H,) out: h_{t-1} W_hn^T + b_hn,
     which backward needs for dr. s_prev, s unused."""
     H = h.shape[0]
     one = type(h_prev[j])(1)
-    r = sigmoid(a[j] + q[j] + bias[j])
-    z = sigmoid(a[H + j] + q[H + j] + bias[H + j])
-    hnj = q[2 * H + j] + b_hn[j]
+    r = sigmoid(a[j] + q[qj] + bias[j])
+    z = sigmoid(a[H + j] + q[qj + qs] + bias[H + j])
+    hnj = q[qj + 2 * qs] + b_hn[j]
     n = tanh(a[2 * H + j] + bias[2 * H + j] + r * hnj)
     h[j] = (one - z) * n + z * h_prev[j]
     hn[j] = hnj

@@ -5,7 +5,8 @@ Gate order i, f, g, o. sweep.py explains the point-function contract and the two
 from numba import cuda
 
 from .activations import tanh
-from ..sweep import backward_persistent, backward_step
+from ..persistent import backward as backward_persistent
+from ..sweep import backward_step
 
 
 @cuda.jit(device=True, inline="always")

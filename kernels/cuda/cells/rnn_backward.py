@@ -5,7 +5,8 @@ sweep.py explains the point-function contract and the two strategies.
 """
 from numba import cuda
 
-from ..sweep import backward_persistent, backward_step
+from ..persistent import backward as backward_persistent
+from ..sweep import backward_step
 
 
 @cuda.jit(device=True, inline="always")

@@ -20,6 +20,7 @@ from concurrent.futures import ProcessPoolExecutor
 
 from . import budget, build, sass, targets
 from .gpus import GPUS, H100, H200, blocks_per_sm
+from ..persistent import batch_tile
 from .model import SweepCode, estimate, fraction_of_peak
 
 DTYPES = ("float32", "float64")
@@ -103,24 +104,26 @@ def inner_loops(builds, cc, failures):
         cap = budget.INNER_LOOP.get(name) if dt == "float32" else None
         if cap is not None and loop.per_fma > cap + 1e-9:
             failures.append(f"{name}: inner loop {loop.per_fma:.2f} instructions per FMA > budget {cap}")
-        rows.append(f"| {name} | {dt} | {loop.per_fma:.2f} | {loop.shared / loop.fmas:.2f} | "
+        rows.append(f"| {name} | {dt} | {loop.per_fma:.3f} | {loop.shared / loop.fmas:.2f} | "
                     f"{loop.global_ / loop.fmas:.2f} | {loop.load_bytes / loop.fmas:.1f} | "
                     f"{'' if cap is None else cap} |")
     return rows, loops
 
 
 def sweep_codes(builds, loops, cc):
-    """(mode, pass) -> SweepCode for float32 on `cc`."""
+    """(mode, pass, BT) -> SweepCode for float32 on `cc`."""
     out = {}
     for mode in GATES:
         for pas in ("forward", "backward"):
-            p = builds.get(("float32", f"{mode} {pas} persistent", cc))
             s = builds.get(("float32", f"{mode} {pas} step", cc))
-            loop = loops.get(("float32", f"{mode} {pas} persistent"))
-            if isinstance(p, str) or isinstance(s, str) or None in (p, s, loop):
-                continue
-            out[mode, pas] = SweepCode(p.registers, p.shared, loop.per_fma, loop.load_bytes / loop.fmas,
-                                       sass.count(s.sass))
+            for BT in (1, 4):
+                name = f"{mode} {pas} persistent BT={BT}"
+                p = builds.get(("float32", name, cc))
+                loop = loops.get(("float32", name))
+                if isinstance(p, str) or isinstance(s, str) or None in (p, s, loop):
+                    continue
+                out[mode, pas, BT] = SweepCode(p.registers, p.shared, loop.per_fma, loop.load_bytes / loop.fmas,
+                                               sass.count(s.sass))
     return out
 
 
@@ -132,17 +135,22 @@ def model(codes):
             "(modelled) | step launch us (modelled) | step % peak (modelled) | dispatch picks | model prefers |",
             "|" + " --- |" * 12]
     for gpu in (H100, H200):
-        for (mode, pas), code in codes.items():
+        for mode in GATES:
             G = GATES[mode]
-            planner = codes.get((mode, "forward"))
-            for H in HIDDEN:
-                for B in BATCHES:
-                    e = estimate(gpu, code, G, B, H, backward=pas == "backward", planned_by=planner)
-                    prefer = "persistent" if e.persistent_us < e.step_us else "step"
-                    plan = f"{e.plan.blocks}x{e.plan.threads}, {e.plan.units_per_block} units" if e.plan else "cannot run"
-                    rows.append(f"| {gpu.name} | {mode} | {pas} | {B} | {H} | {plan} | {e.persistent_us:.1f} | "
-                                f"{100 * fraction_of_peak(gpu, G, B, H, e.persistent_us):.1f} | {e.step_us:.1f} | "
-                                f"{100 * fraction_of_peak(gpu, G, B, H, e.step_us):.1f} | {e.chosen} | {prefer} |")
+            for pas in ("forward", "backward"):
+                for H in HIDDEN:
+                    for B in BATCHES:
+                        BT = batch_tile(B)
+                        pair = codes.get((mode, "forward", BT)), codes.get((mode, "backward", BT))
+                        if None in pair:
+                            continue
+                        e = estimate(gpu, pair, G, B, H, backward=pas == "backward")
+                        prefer = "persistent" if e.persistent_us < e.step_us else "step"
+                        plan = (f"{e.plan.blocks}x{e.plan.threads}, {e.plan.units_per_block} units"
+                                if e.plan else "cannot run")
+                        rows.append(f"| {gpu.name} | {mode} | {pas} | {B} | {H} | {plan} | {e.persistent_us:.1f} | "
+                                    f"{100 * fraction_of_peak(gpu, G, B, H, e.persistent_us):.1f} | {e.step_us:.1f} | "
+                                    f"{100 * fraction_of_peak(gpu, G, B, H, e.step_us):.1f} | {e.chosen} | {prefer} |")
     return rows
 
 

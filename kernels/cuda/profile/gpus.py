@@ -47,3 +47,19 @@ def blocks_per_sm(gpu, registers, threads, shared_bytes):
     by_registers = (gpu.registers // per_warp) // warps
     by_shared = gpu.shared_per_sm // (shared_bytes + 1024)
     return max(0, min(by_registers, by_shared, gpu.max_threads // (warps * 32), gpu.max_blocks))
+
+
+def current():
+    """The GPU this process runs on, as the model sees it (the simulator models an H100). From
+    the device's attributes; L2 bandwidth is assumed as for the H100, FP32 lanes per SM known
+    by compute capability (64 on sm_80, 128 from sm_86 on)."""
+    from ..runtime.device import SIMULATOR
+    if SIMULATOR:
+        return H100
+    from numba import cuda
+    d = cuda.get_current_device()
+    cc = tuple(d.compute_capability)
+    hbm = 2 * d.MEMORY_CLOCK_RATE * 1e3 * d.GLOBAL_MEMORY_BUS_WIDTH / 8 / 1e12
+    return Gpu(str(d.name), cc, d.MULTIPROCESSOR_COUNT, d.CLOCK_RATE / 1e6, 64 if cc == (8, 0) else 128,
+               d.MAX_REGISTERS_PER_MULTIPROCESSOR, d.MAX_SHARED_MEMORY_PER_MULTIPROCESSOR,
+               d.MAX_SHARED_MEMORY_PER_BLOCK_OPTIN, H100.l2_tb_s, hbm)

@@ -23,19 +23,39 @@ modelled step time and the chip's FP32 FMA rate. gpus.py holds the device figure
 from dataclasses import dataclass
 
 from .. import dispatch
+from ..products.tile import RT
+from . import budget
 from .gpus import blocks_per_sm
 
 CUBLAS_EFFICIENCY = 0.7       # assumed: cuBLAS SGEMM's fraction of FMA peak when compute-bound
+POINTWISE = 1000              # SASS instructions of the largest step kernel (RNN backward: 1047), rounded
 
 
 @dataclass(frozen=True)
 class SweepCode:
     """What the model needs from one compiled sweep kernel pair (persistent and step)."""
-    registers: int              # persistent kernel, per thread
+    registers: int              # persistent kernel, per thread (sweeps at batch tile BT)
     static_shared: int          # persistent kernel, bytes per block
     per_fma: float              # persistent inner loop: instructions per FMA
     l1_bytes_per_fma: float     # persistent inner loop: bytes of shared + global loads per FMA
     pointwise: int              # the step kernel's SASS instructions: one (b, j) at most
+
+
+def typical_code(BT, registers=96, static_shared=1024):
+    """A sweep kernel as the model sees it without compiling one: the inner loop at its budget
+    (budget.py, the LSTM forward's), RT + BT loads of one element per k, and the pointwise
+    step at POINTWISE. The dispatcher plans with it; on a GPU with the kernels' own registers."""
+    return SweepCode(registers, static_shared, budget.INNER_LOOP[f"LSTM forward persistent BT={BT}"],
+                     4 * (RT + BT) / (RT * BT), POINTWISE)
+
+
+def compare(gpu, codes, G, B, H, itemsize=4, passes=(False, True)):
+    """plan -> (persistent us, step-launch us) per step, summed over `passes` (backward flags):
+    dispatch.py's question to the model."""
+    def times(plan):
+        return (sum(persistent_step_us(gpu, codes[bw], G, B, H, itemsize, plan, bw) for bw in passes),
+                sum(step_launch_us(gpu, codes[bw], G, B, H, itemsize) for bw in passes))
+    return times
 
 
 @dataclass(frozen=True)
@@ -43,7 +63,7 @@ class Estimate:
     persistent_us: float        # inf where the persistent kernel cannot run this shape
     step_us: float
     plan: object                # dispatch.Plan of the persistent strategy (None if impossible)
-    chosen: str                 # what dispatch.py picks today with the device's limits
+    chosen: str                 # what dispatch.py picks with the device's limits and this model
 
     @property
     def best_us(self):
@@ -57,8 +77,9 @@ def fraction_of_peak(gpu, G, B, H, step_us):
 def persistent_step_us(gpu, code, G, B, H, itemsize, plan, backward):
     f = gpu.clock_ghz * 1e3                      # clocks per microsecond
     U = plan.units_per_block
+    lay = plan.backward if backward else plan.forward
     on_sm = -(-plan.blocks // gpu.sms)           # blocks of the cooperative grid on the busiest SM
-    fmas = B * G * U * H                         # per block
+    fmas = lay.rows_p * lay.batch_p * lay.K      # per block, the tiles' padding included
     instructions = fmas * code.per_fma + B * U * code.pointwise
     issue = max(on_sm * instructions / 32 / gpu.schedulers, instructions / plan.threads) / f
     l1 = on_sm * fmas * code.l1_bytes_per_fma / gpu.shared_bytes_per_clock / f
@@ -83,19 +104,21 @@ def _resident(gpu, code, threads, shared):
     return blocks_per_sm(gpu, code.registers, threads, shared + code.static_shared) * gpu.sms
 
 
-def estimate(gpu, code, G, B, H, itemsize=4, backward=False, planned_by=None):
-    """The model's two step times. `planned_by`: the kernel whose limits the plan was made for
-    (the backward sweep runs the forward's plan); a plan the kernel itself cannot keep
-    co-resident would fail to launch, and counts as impossible."""
-    planner = planned_by or code
+def estimate(gpu, codes, G, B, H, itemsize=4, backward=False):
+    """The model's two step times for one pass. codes: (forward, backward) SweepCode: one plan
+    serves both passes and is made for both kernels' limits, as layer.py makes it; a plan the
+    kernel cannot keep co-resident with its own layout would fail to launch, and counts as
+    impossible."""
+    code = codes[backward]
 
     def limit(threads, shared):
-        return _resident(gpu, planner, threads, shared)
+        return min(_resident(gpu, c, threads, shared) for c in codes)
 
-    threads = dispatch.PERSISTENT_THREADS
-    plan = dispatch.plan_for(G, B, H, itemsize, limit, "persistent", threads)
-    chosen = dispatch.plan_for(G, B, H, itemsize, limit, "auto", threads).strategy
+    threads, shared = dispatch.PERSISTENT_THREADS, gpu.shared_per_block - max(c.static_shared for c in codes)
+    plan = dispatch.plan_for(G, B, H, itemsize, limit, "persistent", threads, shared_limit=shared)
+    chosen = dispatch.plan_for(G, B, H, itemsize, limit, "auto", threads, shared_limit=shared,
+                               compare=compare(gpu, codes, G, B, H, itemsize, passes=(backward,))).strategy
     step = step_launch_us(gpu, code, G, B, H, itemsize)
-    if plan.strategy != "persistent" or _resident(gpu, code, plan.threads, plan.shared_bytes) < plan.blocks:
+    if plan.strategy != "persistent" or _resident(gpu, code, plan.threads, plan.shared_bytes(backward)) < plan.blocks:
         return Estimate(float("inf"), step, None, chosen)
     return Estimate(persistent_step_us(gpu, code, G, B, H, itemsize, plan, backward), step, plan, chosen)

@@ -19,7 +19,7 @@ def kernels(dtype):
     """(name, kernel, signature) for every kernel, sweeps first: "<MODE> <pass> <strategy>"."""
     from numba import types
 
-    from .. import layer
+    from .. import layer, persistent
     from ..arrays import elementwise, layout, ragged
     from ..products import blas
     dt = getattr(types, dtype)
@@ -33,9 +33,12 @@ def kernels(dtype):
     out = []
     for mode, (f_step, f_persistent, b_step, b_persistent) in layer.KERNELS.items():
         out += [(f"{mode} forward step", f_step, (i64, i64, b1, b1) + fwd),
-                (f"{mode} forward persistent", f_persistent(np.dtype(dtype)), (b1, i64, A2) + fwd),
-                (f"{mode} backward step", b_step, (i64, i64, b1, b1) + bwd),
-                (f"{mode} backward persistent", b_persistent(np.dtype(dtype)), (b1, i64, A2) + bwd)]
+                (f"{mode} backward step", b_step, (i64, i64, b1, b1) + bwd)]
+        for B, BT in ((1, 1), (4, 4)):     # the batch-tile variants (persistent.batch_tile)
+            out += [(f"{mode} forward persistent BT={BT}", f_persistent(np.dtype(dtype), B),
+                     persistent.signature(dtype, False)),
+                    (f"{mode} backward persistent BT={BT}", b_persistent(np.dtype(dtype), B),
+                     persistent.signature(dtype, True))]
     out += [("matmul", blas._matmul_kernel, (S2, S2, A2, b1, b1, b1)),
             ("column_sum", blas._column_sum_kernel, (A2, A1)),
             ("combine_bias", elementwise._combine_bias_kernel, (A1, A1, i64, A1)),

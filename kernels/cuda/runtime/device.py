@@ -26,6 +26,24 @@ def available():
     return SIMULATOR or cuda.is_available()
 
 
+def shared_limit():
+    """Dynamic shared memory a kernel may have per block: the device's opt-in maximum on a GPU
+    (227 KiB on Hopper; allow_shared raises a kernel's cap to it), 48 KiB on the simulator."""
+    if SIMULATOR:
+        return 48 * 1024
+    return int(cuda.get_current_device().MAX_SHARED_MEMORY_PER_BLOCK_OPTIN)
+
+
+def allow_shared(compiled, nbytes):
+    """Raise a compiled kernel's dynamic shared-memory cap above the 48 KiB default. numba-cuda
+    has no public call for it (NVIDIA/numba-cuda#94): this sets the attribute on the kernel's
+    driver handle, as numba's own set_shared_memory_carveout sets another."""
+    from numba.cuda.cudadrv.driver import binding, driver
+    cufunc = compiled._codelibrary.get_cufunc()
+    attr = binding.CUfunction_attribute.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES
+    driver.cuKernelSetAttribute(attr, int(nbytes), cufunc.handle, cufunc.device.id)
+
+
 def cupy_or_none():
     """CuPy (cuBLAS GEMMs) when it is installed and a real GPU is in use, else None."""
     if SIMULATOR:
