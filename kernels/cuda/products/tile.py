@@ -1,6 +1,6 @@
 """One block's slice of a recurrent product, from shared memory, in register tiles.
 
-The persistent sweeps' inner loop (sweep.py): out (batch, rows) += x (batch, K) @ w (rows, K)^T,
+The persistent sweeps' inner loop (persistent.py): out (batch, rows) += x (batch, K) @ w (rows, K)^T,
 with w (the block's rows of W_hh, or its columns in backward) resident in shared memory for the
 whole sweep and x (h_{t-1}, or dG_t) staged there once per step. Each thread owns a tile of RT
 rows x BT batch rows in registers, so one weight load feeds BT FMAs and one x load RT; S threads
@@ -8,10 +8,16 @@ split K when tiles are fewer than threads, leaving partial sums that are added i
 (deterministic). Every index is a 32-bit unsigned integer: no negative-index wraparound and no
 64-bit address arithmetic in the loop (kernels/cuda/profile reads the SASS: TUNING.md).
 
+Shared-memory banks (32 of 4 bytes; each load here is one word per thread): neighbouring threads
+take neighbouring row tiles, and a tile's RT rows are row_tiles apart, so a warp's weight loads
+read neighbouring rows at one k, and rows are an odd number of words apart (`stride`): one bank
+each. Threads of one batch tile share its x loads (a broadcast). The S parts of K are runs of
+an odd number of KU-column groups, so parts that meet in a warp start in different banks.
+
 Layout, in elements of the shared array (all offsets and strides given by the caller):
     w    rows_p x ldw    rows_p a multiple of RT, rows past the real ones zero
     x    batch_p x ldx   batch_p a multiple of BT, rows past the real ones zero
-    red  S * tiles * RT * BT partial sums (only when S > 1)
+    red  RT*BT x (S * tiles) partial sums (only when S > 1)
     out  batch_p x ldo   accumulated into
 K is a multiple of KU, columns past the real ones zero in w or in x.
 """
@@ -28,9 +34,9 @@ def k_padded(K):
 
 
 def stride(n):
-    """A row stride >= n, a multiple of KU, and 4 words past a multiple of 32: threads reading
-    neighbouring rows at the same k hit different banks."""
-    return k_padded(n) + (4 - k_padded(n)) % 32
+    """An odd row stride >= n: threads reading up to 32 neighbouring rows at one k then hit 32
+    different banks."""
+    return n | 1
 
 
 @functools.lru_cache(maxsize=None)
@@ -46,20 +52,23 @@ def tile_product(BT, dtype):
         nt = uint32(cuda.blockDim.x)
         row_tiles = rows_p // uint32(RT)
         tiles = row_tiles * (batch_p // uint32(BT))
-        part_len = (K + S - uint32(1)) // S
-        part_len = (part_len + uint32(KU - 1)) // uint32(KU) * uint32(KU)
+        items = tiles * S
+        # each part's K columns, a multiple of KU, an odd number of KU groups: parts meeting in a
+        # warp then start in different banks
+        part_len = ((K + S - uint32(1)) // S + uint32(KU - 1)) // uint32(KU)
+        part_len = (part_len | uint32(1)) * uint32(KU)
         acc = cuda.local.array(NACC, dtype)
         wb = cuda.local.array(RT, uint32)
         xb = cuda.local.array(BT, uint32)
         xv = cuda.local.array(BT, dtype)
         item = tid
-        while item < tiles * S:
-            tile = item // S
-            part = item - tile * S
+        while item < items:
+            part = item // tiles                    # the slowest: a warp shares its k where it can
+            tile = item - part * tiles
             bt = tile // row_tiles                  # neighbouring threads: neighbouring row tiles
             rt = tile - bt * row_tiles
             for r in range(RT):
-                wb[r] = w + (rt * uint32(RT) + uint32(r)) * ldw
+                wb[r] = w + (rt + uint32(r) * row_tiles) * ldw
             for b in range(BT):
                 xb[b] = x + (bt * uint32(BT) + uint32(b)) * ldx
             for i in range(NACC):
@@ -78,27 +87,27 @@ def tile_product(BT, dtype):
             if S == uint32(1):
                 for r in range(RT):
                     for b in range(BT):
-                        o = (bt * uint32(BT) + uint32(b)) * ldo + rt * uint32(RT) + uint32(r)
+                        o = (bt * uint32(BT) + uint32(b)) * ldo + rt + uint32(r) * row_tiles
                         smem[out + o] += acc[r * BT + b]
             else:
-                base = red + item * uint32(NACC)
                 for i in range(NACC):
-                    smem[base + uint32(i)] = acc[i]
+                    smem[red + uint32(i) * items + item] = acc[i]
             item += nt
         cuda.syncthreads()
         if S > uint32(1):
-            # out (b, r) adds the S partials of its tile in part order
+            # out (b, row) adds the S partials of its tile in part order
             n = rows_p * batch_p
             idx = tid
             while idx < n:
                 b = idx // rows_p
-                r = idx - b * rows_p
-                tile = (b // uint32(BT)) * row_tiles + r // uint32(RT)
-                i = (r % uint32(RT)) * uint32(BT) + b % uint32(BT)
-                s = smem[out + b * ldo + r]
+                row = idx - b * rows_p
+                r = row // row_tiles
+                tile = (b // uint32(BT)) * row_tiles + row - r * row_tiles
+                at = red + (r * uint32(BT) + b % uint32(BT)) * items + tile
+                s = smem[out + b * ldo + row]
                 for p in range(S):
-                    s += smem[red + (tile * S + uint32(p)) * uint32(NACC) + i]
-                smem[out + b * ldo + r] = s
+                    s += smem[at + uint32(p) * tiles]
+                smem[out + b * ldo + row] = s
                 idx += nt
             cuda.syncthreads()
 
