@@ -7,7 +7,6 @@ from numba import cuda
 from fastrnn.kernels.cuda.products import blas
 from fastrnn.kernels.cuda import dispatch
 from fastrnn.kernels.cuda.runtime import launch
-from fastrnn.kernels.cuda.runtime.device import SIMULATOR
 
 
 @pytest.mark.parametrize("grid", [(1, 1), (2, 3), (3, 64)])

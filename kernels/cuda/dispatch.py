@@ -94,6 +94,29 @@ def _layouts(G, H, B, U, threads, limit_elements):
     return (fwd, bwd) if fwd and bwd else None
 
 
+def _spread(G, H, B, threads, itemsize, shared_limit, cooperative_limit, blocks):
+    """(units per block, (forward, backward) layouts) of a persistent plan, or (None, why not).
+    The fewest units per block, so the most blocks working, whose layouts fit and whose blocks of
+    both kernels are all co-resident; FASTRNN_CUDA_BLOCKS names the one candidate. Layouts only
+    grow with units: past the first that does not fit, none will."""
+    elements = shared_limit // itemsize
+    if not _layouts(G, H, B, 1, threads, elements):
+        return None, f"one hidden unit's share of W_hh does not fit {shared_limit} B of shared memory"
+    asked = f"FASTRNN_CUDA_BLOCKS={blocks}: " if blocks is not None else ""
+    for units in (-(-H // blocks),) if blocks is not None else range(1, H + 1):
+        lays = _layouts(G, H, B, units, threads, elements)
+        if lays is None:
+            break
+        resident = cooperative_limit(threads, max(lay.elements for lay in lays) * itemsize)
+        if resident >= -(-H // units):
+            return units, lays
+        if blocks is not None:
+            return None, asked + f"only {resident} blocks can be co-resident"
+    if blocks is not None:
+        return None, asked + f"{units} units per block do not fit {shared_limit} B of shared memory"
+    return None, f"{H} hidden units cannot be spread over co-resident blocks of at most {shared_limit} B of shared memory"
+
+
 def plan_for(G, B, H, itemsize, cooperative_limit, forced, threads, blocks=None, shared_limit=SHARED_LIMIT,
              compare=None):
     """choose() for a given strategy request, block size, number of blocks (None: as many as
@@ -101,33 +124,10 @@ def plan_for(G, B, H, itemsize, cooperative_limit, forced, threads, blocks=None,
     effects (the static profile's model plans for GPUs that are not here)."""
     if forced == "step":
         return _step("forced by FASTRNN_CUDA_STRATEGY", itemsize)
-    elements = shared_limit // itemsize
-
-    def resident(units):
-        # blocks of both kernels that can be co-resident with their layouts for `units`
-        lays = _layouts(G, H, B, units, threads, elements)
-        return cooperative_limit(threads, max(lay.elements for lay in lays) * itemsize)
-
-    if not _layouts(G, H, B, 1, threads, elements):
-        return _step(f"one hidden unit's share of W_hh does not fit {shared_limit} B of shared memory", itemsize)
-    if blocks is not None:
-        units = -(-H // blocks)
-        if not _layouts(G, H, B, units, threads, elements):
-            return _step(f"FASTRNN_CUDA_BLOCKS={blocks}: {units} units per block do not fit {shared_limit} B "
-                         "of shared memory", itemsize)
-        if resident(units) < -(-H // units):
-            return _step(f"FASTRNN_CUDA_BLOCKS={blocks}: only {resident(units)} blocks can be co-resident",
-                         itemsize)
-    else:
-        # The fewest units per block, so the most blocks working, whose blocks are all co-resident.
-        # Layouts only grow with units: past the first that does not fit, none will.
-        units = 1
-        while resident(units) < -(-H // units):
-            units += 1
-            if units > H or not _layouts(G, H, B, units, threads, elements):
-                return _step(f"{H} hidden units cannot be spread over co-resident blocks of at most "
-                             f"{shared_limit} B of shared memory", itemsize)
-    fwd, bwd = _layouts(G, H, B, units, threads, elements)
+    units, found = _spread(G, H, B, threads, itemsize, shared_limit, cooperative_limit, blocks)
+    if units is None:
+        return _step(found, itemsize)
+    fwd, bwd = found
     plan = Plan("persistent", -(-H // units), threads, units, fwd, bwd, itemsize, "forced by FASTRNN_CUDA_STRATEGY")
     if forced == "auto":
         persistent_us, step_us = compare(plan)

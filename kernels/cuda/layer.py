@@ -8,6 +8,7 @@ Implements the backend contract stated in fastrnn/backends.py. Arrays are numpy 
 device and the results back) or numba device arrays (used in place; results stay on the device).
 Shapes: T steps, B batch, I input, H hidden, G gates (fastrnn/modes.py).
 """
+import functools
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -68,35 +69,38 @@ def _on_device(a):
     return cuda.to_device(np.ascontiguousarray(a)) if isinstance(a, np.ndarray) else a
 
 
-def _device_limits(kernels, dtype):
-    """(cooperative_limit, shared_limit) for both persistent kernels of a plan.
-
-    cooperative_limit(threads, shared) -> how many blocks of both can be co-resident (the
-    simulator: one unless its blocks run at once; runtime/device.py says why). shared_limit:
-    the dynamic shared memory a block may ask for, the device's opt-in limit less the kernels'
-    static shared memory; each kernel's cap is raised to it first, since the occupancy query
-    counts against the cap."""
-    if SIMULATOR:
-        return (lambda threads, shared: device.SIMULATED_COOPERATIVE_BLOCKS), device.shared_limit()
-    compiled = [kernel.compile(signature(np.dtype(dtype).name, backward))     # cached, as the launch's
-                for kernel, backward in zip(kernels, (False, True))]
+@functools.lru_cache(maxsize=None)
+def _persistent_on_device(kernels, dtype_name, device_id):
+    """Both persistent kernels compiled for their signatures (cached by numba, as the launch's),
+    each one's dynamic shared-memory cap raised, once per device, to the device's opt-in limit
+    less their static shared memory: the occupancy query counts against the cap.
+    -> (compiled, that limit)."""
+    compiled = tuple(k.compile(signature(dtype_name, bw)) for k, bw in zip(kernels, (False, True)))
     dynamic = device.shared_limit() - max(c.shared_mem_per_block for c in compiled)
     for c in compiled:
         device.allow_shared(c, dynamic)
-    return (lambda threads, shared: min(c.max_cooperative_grid_blocks(threads, shared) for c in compiled)), dynamic
+    return compiled, dynamic
 
 
 def _plan(mode, B, H, dtype, backward):
+    """dispatch.choose with this device's limits (both persistent kernels co-resident: the
+    simulator's answer is runtime/device.py's) and the model timing this pass."""
     _, f_persistent, _, b_persistent = KERNELS[mode]
     dt = np.dtype(dtype)
-    kernels = (f_persistent(dt, B), b_persistent(dt, B))
-    limit, shared = _device_limits(kernels, dt)
     G, BT = MODES[mode].gates, batch_tile(B)
     if SIMULATOR:
+        shared = device.shared_limit()
         codes = (model.typical_code(BT),) * 2
+
+        def limit(threads, nbytes):
+            return device.SIMULATED_COOPERATIVE_BLOCKS
     else:       # the model with these kernels' own registers and static shared memory
-        compiled = [k.compile(signature(dt.name, bw)) for k, bw in zip(kernels, (False, True))]
+        compiled, shared = _persistent_on_device((f_persistent(dt, B), b_persistent(dt, B)), dt.name,
+                                                 cuda.get_current_device().id)
         codes = tuple(model.typical_code(BT, c.regs_per_thread, c.shared_mem_per_block) for c in compiled)
+
+        def limit(threads, nbytes):
+            return min(c.max_cooperative_grid_blocks(threads, nbytes) for c in compiled)
     compare = model.compare(gpus.current(), codes, G, B, H, dt.itemsize, passes=(backward,))
     return dispatch.choose(G, B, H, dt.itemsize, limit, shared_limit=shared, compare=compare)
 

@@ -71,15 +71,15 @@ def resources(builds, ccs, failures):
             failures.append(f"{name} {dt} sm_{cc[0]}{cc[1]}: {b}")
             rows.append(f"| {name} | {dt} | {cc[0]}{cc[1]} | FAILED: {b} |" + " |" * 6)
             continue
-        f64 = (sass_f64 := sass.float64_instructions(b.sass), _ptx_f64(b.ptx))
-        if dt == "float32" and (sass_f64 or f64[1]):
-            failures.append(f"{name} float32 sm_{cc[0]}{cc[1]}: float64 instructions (PTX {f64[1]}, SASS {sass_f64})")
+        sass_f64, ptx_f64 = sass.float64_instructions(b.sass), _ptx_f64(b.ptx)
+        if dt == "float32" and (sass_f64 or ptx_f64):
+            failures.append(f"{name} float32 sm_{cc[0]}{cc[1]}: float64 instructions (PTX {ptx_f64}, SASS {sass_f64})")
         if _is_sweep(name) and (b.spill_stores or b.spill_loads or b.local):
             failures.append(f"{name} {dt} sm_{cc[0]}{cc[1]}: spills {b.spill_stores}/{b.spill_loads} B, "
                             f"local {b.local} B")
         occ = ", ".join(str(blocks_per_sm(g, b.registers, _threads(name), b.shared)) for g in (H100, GPUS[2]))
         rows.append(f"| {name} | {dt} | {cc[0]}{cc[1]} | {b.registers} | {b.spill_stores}/{b.spill_loads} | "
-                    f"{b.local} | {b.stack} | {b.shared} | {occ} | {f64[1]}, {sass_f64} |")
+                    f"{b.local} | {b.stack} | {b.shared} | {occ} | {ptx_f64}, {sass_f64} |")
     rows.append("\n\\* at the launch's threads per block (persistent: dispatch.PERSISTENT_THREADS; others: "
                 "runtime/launch.THREADS) with no dynamic shared memory; the model below adds each plan's.")
     return rows

@@ -74,6 +74,11 @@ def fraction_of_peak(gpu, G, B, H, step_us):
     return B * G * H * H / (step_us * 1e-6) / gpu.fma_peak
 
 
+def _own_bytes(G, B, H, itemsize):
+    # a step's own traffic, either strategy: gates in, activations or dG out, three states
+    return (B * G * H * 3 + B * H * 3) * itemsize
+
+
 def persistent_step_us(gpu, code, G, B, H, itemsize, plan, backward):
     f = gpu.clock_ghz * 1e3                      # clocks per microsecond
     U = plan.units_per_block
@@ -84,9 +89,8 @@ def persistent_step_us(gpu, code, G, B, H, itemsize, plan, backward):
     issue = max(on_sm * instructions / 32 / gpu.schedulers, instructions / plan.threads) / f
     l1 = on_sm * fmas * code.l1_bytes_per_fma / gpu.shared_bytes_per_clock / f
     operand = B * (G * H if backward else H)     # what every block reads: dG_t or h_{t-1}
-    own = B * G * H * 3 + B * H * 3              # gates in, activations or dG out, states
-    memory = max((plan.blocks * operand + own) * itemsize / (gpu.l2_tb_s * 1e6),
-                 own * itemsize / (gpu.hbm_tb_s * 1e6))
+    own = _own_bytes(G, B, H, itemsize)
+    memory = max((plan.blocks * operand * itemsize + own) / (gpu.l2_tb_s * 1e6), own / (gpu.hbm_tb_s * 1e6))
     return max(issue, l1, memory) + gpu.grid_sync_us
 
 
@@ -94,7 +98,7 @@ def step_launch_us(gpu, code, G, B, H, itemsize):
     f = gpu.clock_ghz * 1e3
     gemm = max(B * G * H * H / (gpu.fma_peak * CUBLAS_EFFICIENCY) * 1e6,
                G * H * H * itemsize / (gpu.l2_tb_s * 1e6)) + gpu.launch_us
-    own = (B * G * H * 3 + B * H * 3) * itemsize
+    own = _own_bytes(G, B, H, itemsize)
     pointwise = max(B * H * code.pointwise / 32 / gpu.schedulers / gpu.sms / f,
                     own / (gpu.l2_tb_s * 1e6), own / (gpu.hbm_tb_s * 1e6)) + gpu.launch_us
     return gemm + pointwise
