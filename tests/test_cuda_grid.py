@@ -75,9 +75,10 @@ def test_blocks_knob_is_checked(monkeypatch):
 
 @pytest.mark.parametrize("mode", MODES)
 def test_multi_block_chunked_and_split_products(rng, monkeypatch, grid, mode):
-    # The operand staged in chunks of 16 columns (the last one short) and up to 4 threads
+    # Forward, h_{t-1} staged in chunks of 16 columns (the last one short) and up to 4 threads
     # splitting each tile's columns, which tiny shapes never need on their own: H=33 puts 36
-    # padded columns forward and 4*33 backward (LSTM) through the chunk loop.
+    # padded columns through the chunk loop. Backward, the product's 36 rows in passes of 16,
+    # and the 3 blocks' partial products gathered one block per pass.
     from fastrnn.kernels.cuda import persistent
     monkeypatch.setattr(persistent, "MIN_PART", 4)
     monkeypatch.setattr(dispatch, "fitting_layout",
@@ -91,4 +92,5 @@ def test_multi_block_chunked_and_split_products(rng, monkeypatch, grid, mode):
     plan = dispatch.last_plan
     assert (plan.blocks, plan.units_per_block) == (3, 11)
     assert plan.forward.chunk == plan.backward.chunk == 16 and max(plan.forward.S, plan.backward.S) > 1
+    assert plan.backward.per == 1
     assert_close64(got, run(p, "reference", np.float64, lengths=lengths))

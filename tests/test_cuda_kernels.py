@@ -48,17 +48,17 @@ def _limit(n):
 
 def test_dispatch_small_batch_is_persistent(monkeypatch):
     monkeypatch.delenv("FASTRNN_CUDA_STRATEGY", raising=False)
-    # LSTM, H=1024, float32: one unit's 4 rows of W_hh (16 KiB) and its column for backward,
-    # padded to a 4-row tile (64 KiB), do not fit 48 KiB; the opt-in's 227 KiB holds 8 units.
+    # LSTM, H=1024, float32: 48 KiB holds the 4 rows of W_hh of 2 units at most (32 KiB), and
+    # 512 blocks cannot be co-resident on 132 SMs; the opt-in's 227 KiB holds 8 units.
     persistent_faster = lambda plan: (1.0, 2.0)    # noqa: E731
     plan = dispatch.choose(4, 8, 1024, 4, _limit(132), compare=persistent_faster)
-    assert plan.strategy == "step" and "does not fit" in plan.reason
+    assert plan.strategy == "step" and "co-resident blocks" in plan.reason
     plan = dispatch.choose(4, 8, 1024, 4, _limit(132), shared_limit=227 * 1024, compare=persistent_faster)
     assert (plan.strategy, plan.units_per_block, plan.blocks) == ("persistent", 8, 128)
-    for lay, rows, K in ((plan.forward, 32, 1024), (plan.backward, 8, 4096)):
+    for lay, rows, K in ((plan.forward, 32, 1024), (plan.backward, 1024, 32)):
         assert (lay.rows_p, lay.batch_p, lay.K) == (rows, 8, K)
         assert lay.elements * 4 <= 227 * 1024 and lay.chunk % 4 == 0
-        assert lay.rows_p * lay.ldw <= lay.x and lay.x + lay.batch_p * lay.ldx <= lay.out
+        assert lay.rows_p // 4 * lay.tw <= lay.x and lay.x + lay.batch_p // 4 * lay.tx <= lay.out   # RT = BT = 4
     assert dispatch.last_plan is plan and "persistent: 128 blocks" in str(plan)
 
 

@@ -109,7 +109,8 @@ def test_blocks_per_sm(registers, threads, shared, expected):
     assert gpus.blocks_per_sm(gpus.H100, registers, threads, shared) == expected
 
 
-CODE = model.SweepCode(registers=64, static_shared=1024, per_fma=2.0, l1_bytes_per_fma=4.0, pointwise=200)
+CODE = model.SweepCode(registers=64, static_shared=1024, per_fma=2.0, l1_bytes_per_fma=4.0, pointwise=200,
+                       staging=16.0)
 
 
 @pytest.mark.parametrize("gpu", [gpus.H100, gpus.H200])
@@ -124,9 +125,20 @@ def test_model_never_beats_the_fma_peak(gpu, G, B, H):
     assert model.fraction_of_peak(gpu, G, B, H, e.best_us) < 1
 
 
+@pytest.mark.parametrize("backward", [False, True])
+def test_model_waits_for_the_staged_operand(backward):
+    # a step waits at least one L2 round trip for what the other blocks wrote, and a costlier
+    # staging loop never makes it faster
+    gpu = gpus.H100
+    e = model.estimate(gpu, (CODE, CODE), 4, 8, 1024, backward=backward)
+    assert e.persistent_us >= gpu.l2_latency_clocks / (gpu.clock_ghz * 1e3) + gpu.grid_sync_us
+    slow = model.SweepCode(64, 1024, 2.0, 4.0, 200, 64.0)
+    assert model.estimate(gpu, (slow, slow), 4, 8, 1024, backward=backward).persistent_us > e.persistent_us
+
+
 def test_model_plans_for_both_kernels():
     # one plan serves both passes: a heavier backward kernel caps the blocks of both
-    heavy = model.SweepCode(255, 1024, 2.0, 4.0, 200)
+    heavy = model.SweepCode(255, 1024, 2.0, 4.0, 200, 16.0)
     light = model.estimate(gpus.H100, (CODE, CODE), 1, 1, 1024)      # RNN: registers bind, not shared memory
     both = model.estimate(gpus.H100, (CODE, heavy), 1, 1, 1024)
     assert light.plan is not None and both.plan is not None
@@ -134,6 +146,6 @@ def test_model_plans_for_both_kernels():
                                                   both.plan.shared_bytes(True) + 1024) * gpus.H100.sms
     assert both.plan.blocks < light.plan.blocks
     # static shared memory that leaves no room for the weights: no persistent plan at all
-    full = model.SweepCode(64, 227 * 1024, 2.0, 4.0, 200)
+    full = model.SweepCode(64, 227 * 1024, 2.0, 4.0, 200, 16.0)
     e = model.estimate(gpus.H100, (CODE, full), 4, 8, 1024, backward=True)
     assert e.persistent_us == float("inf") and e.plan is None

@@ -119,8 +119,15 @@ def forward(mode, x, state0, w_ih, w_hh, b_ih, b_hh, reverse=False, need_grad=Tr
     xp = _empty((T, B, GH), dt)                 # phase 1; then the saved activations
     matmul(x.reshape(T * B, I), w_ih, xp.reshape(T * B, GH), trans_b=True)
     bias = combine_bias(b_ih, b_hh, H if mode == "GRU" else 0, _empty((GH,), dt))
-    y = _empty((T, B, H), dt)
+    plan = _plan(mode, B, H, dt, backward=False)
     h0 = state0[0]
+    if plan.strategy == "persistent":
+        # y's storage with h0 before it and after it: the kernel's h_{t-1} is always slot tp + 1
+        hy = _empty(((T + 2) * B * H,), dt)
+        copy_into(hy[(T + 1) * B * H:] if reverse else hy[:B * H], h0)
+        y = hy[B * H:(T + 1) * B * H].reshape(T, B, H)
+    else:
+        y = _empty((T, B, H), dt)
     # sweep.py's forward arguments that differ by cell (a cell never indexes those it lacks,
     # which are empty): aux (H,) GRU's b_hn, added inside the reset gate; the state sequence
     # c_t (LSTM) from c0, carried through padding; and what backward reads besides, GRU's hn_t.
@@ -131,10 +138,9 @@ def forward(mode, x, state0, w_ih, w_hh, b_ih, b_hh, reverse=False, need_grad=Tr
     hn_all = _empty((T, B, H) if gru else (T, B, 0), dt)
     args = (bias, aux, h0, c0, y, c_all, hn_all, lens, lstm)
 
-    plan = _plan(mode, B, H, dt, backward=False)
     if plan.strategy == "persistent":
         fwd_persistent(dt, B)[plan.blocks, plan.threads, 0, plan.shared_bytes()](
-            reverse, tuple(plan.forward), w_hh, xp, *args)
+            reverse, tuple(plan.forward), w_hh, hy, xp, *args)
     else:
         blocks, threads = grid_for(B * H)
         q = _empty((B, GH), dt)                 # h_{t-1} W_hh^T, one step
@@ -192,8 +198,9 @@ def backward(saved, dy, dstate_n):
 
     plan = _plan(mode, B, H, dt, backward=True)      # each pass takes the strategy the model times faster
     if plan.strategy == "persistent":
+        part = _empty((2 * plan.blocks * B * H,), dt)    # each block's share of dh, by step parity
         bwd_persistent(dt, B)[plan.blocks, plan.threads, 0, plan.shared_bytes(backward=True)](
-            reverse, tuple(plan.backward), w_hh, *args)
+            reverse, tuple(plan.backward), w_hh, part, *args)
     else:
         blocks, threads = grid_for(B * H)
         # dh = dG_t W_hh, the recurrent part of dh_{t-1}; ragged: into rec, then rows padded at t keep dh

@@ -8,15 +8,24 @@ split K when tiles are fewer than threads, leaving partial sums that are added i
 (deterministic). Every index is a 32-bit unsigned integer: no negative-index wraparound and no
 64-bit address arithmetic in the loop (kernels/cuda/profile reads the SASS: TUNING.md).
 
-Shared-memory banks (32 of 4 bytes; each load here is one word per thread): neighbouring threads
-take neighbouring row tiles, and a tile's RT rows are row_tiles apart, so a warp's weight loads
-read neighbouring rows at one k, and rows are an odd number of words apart (`stride`): one bank
-each. Threads of one batch tile share its x loads (a broadcast). The S parts of K are runs of
-an odd number of KU-column groups, so parts that meet in a warp start in different banks.
+Both operands are stored tile-major: a tile's rows (RT of w, BT of x) lie together, KU columns
+at a time, in groups of GROUP elements, so one offset that advances by GROUP per KU columns
+addresses both, and every load in the loop is that offset plus an immediate.
+
+    element (row e of tile t, column k) at  t*ts + (k // KU)*GROUP + e*KU + k % KU
+
+ts, the tile stride, is odd (tile_stride): neighbouring threads take neighbouring tiles, so a
+warp's loads at one k hit 32 different banks (32 of 4 bytes; one word per thread per load).
+Threads of one batch tile share its x loads (a broadcast). The S parts of K are runs of an odd
+number of KU-column groups; a warp that holds 4 or more parts of K (fewer than 8 tiles) reads
+two of them in one bank.
+
+Which rows share a tile: w's tile t holds rows t, t + row_tiles, ... (row_tiles = rows_p / RT),
+so the out stores of a warp are neighbouring rows; x's tile t holds batch rows t*BT .. t*BT+BT-1.
 
 Layout, in elements of the shared array (all offsets and strides given by the caller):
-    w    rows_p x ldw    rows_p a multiple of RT, rows past the real ones zero
-    x    batch_p x ldx   batch_p a multiple of BT, rows past the real ones zero
+    w    rows_p / RT tiles, stride tw     rows past the real ones zero
+    x    batch_p / BT tiles, stride tx    rows past the real ones zero
     red  RT*BT x (S * tiles) partial sums (only when S > 1)
     out  batch_p x ldo   accumulated into
 K is a multiple of KU, columns past the real ones zero in w or in x.
@@ -27,16 +36,25 @@ from numba import cuda, uint32
 
 KU = 4          # K unrolled by 4: loads with immediate offsets
 RT = 4          # rows per thread tile
+GROUP = RT * KU  # elements per KU columns of a tile (a BT=1 x tile uses KU of them)
 
 
 def k_padded(K):
     return -(-K // KU) * KU
 
 
-def stride(n):
-    """An odd row stride >= n: threads reading up to 32 neighbouring rows at one k then hit 32
+def tile_stride(K):
+    """Elements per tile of K columns (a multiple of KU): odd, so neighbouring tiles start in
     different banks."""
-    return n | 1
+    return (K // KU) * GROUP + 1
+
+
+def tile_offset(t, e, k, ts):
+    """Where row e of tile t, column k, lies (relative to the operand's offset)."""
+    return t * ts + (k // KU) * GROUP + e * KU + k % KU
+
+
+tiled = cuda.jit(device=True, inline="always")(tile_offset)
 
 
 @functools.lru_cache(maxsize=None)
@@ -45,9 +63,10 @@ def tile_product(BT, dtype):
     NACC = RT * BT
 
     @cuda.jit(device=True, inline="always")
-    def product(smem, w, ldw, x, ldx, red, out, ldo, rows_p, batch_p, K, S):
-        """out[b*ldo + r] += sum_k smem[w + r*ldw + k] * smem[x + b*ldx + k] for r < rows_p,
-        b < batch_p; all arguments uint32. Ends with the block synchronised."""
+    def product(smem, w, tw, x, tx, red, out, ldo, rows_p, batch_p, K, S):
+        """out[b*ldo + r] += sum_k w[r, k] * x[b, k] for r < rows_p, b < batch_p, w and x tile-major
+        at offsets w and x with tile strides tw and tx (the module's layout); all arguments uint32.
+        Ends with the block synchronised."""
         tid = uint32(cuda.threadIdx.x)
         nt = uint32(cuda.blockDim.x)
         row_tiles = rows_p // uint32(RT)
@@ -58,8 +77,6 @@ def tile_product(BT, dtype):
         part_len = ((K + S - uint32(1)) // S + uint32(KU - 1)) // uint32(KU)
         part_len = (part_len | uint32(1)) * uint32(KU)
         acc = cuda.local.array(NACC, dtype)
-        wb = cuda.local.array(RT, uint32)
-        xb = cuda.local.array(BT, uint32)
         xv = cuda.local.array(BT, dtype)
         item = tid
         while item < items:
@@ -67,23 +84,26 @@ def tile_product(BT, dtype):
             tile = item - part * tiles
             bt = tile // row_tiles                  # neighbouring threads: neighbouring row tiles
             rt = tile - bt * row_tiles
-            for r in range(RT):
-                wb[r] = w + (rt + uint32(r) * row_tiles) * ldw
-            for b in range(BT):
-                xb[b] = x + (bt * uint32(BT) + uint32(b)) * ldx
+            wt = w + rt * tw
+            xt = x + bt * tx
             for i in range(NACC):
                 acc[i] = 0
+            # q: the part's columns as an offset into both tiles, GROUP per KU columns; the
+            # tiles as slices, so their base addresses are computed once, not at every load
             k = part * part_len
-            end = min(k + part_len, K)
-            while k < end:
+            q = uint32(k * uint32(RT))
+            end = uint32(min(k + part_len, K) * uint32(RT))
+            ws = smem[wt:]
+            xs = smem[xt:]
+            while q < end:
                 for u in range(KU):
                     for b in range(BT):
-                        xv[b] = smem[xb[b] + k + uint32(u)]
+                        xv[b] = xs[q + uint32(b * KU + u)]
                     for r in range(RT):
-                        wv = smem[wb[r] + k + uint32(u)]
+                        wv = ws[q + uint32(r * KU + u)]
                         for b in range(BT):
                             acc[r * BT + b] += wv * xv[b]
-                k += uint32(KU)
+                q += uint32(GROUP)
             if S == uint32(1):
                 for r in range(RT):
                     for b in range(BT):

@@ -6,6 +6,7 @@ Each kernel is compiled and linked as numba would before a launch (build.py), fo
 float64 and each target. Printed, as markdown:
   resources    registers, spills, local memory, stack, static shared memory, blocks per SM
   inner loops  each persistent sweep's recurrent-product loop in SASS, per FMA (sass.py)
+  staging      each persistent sweep's staging loop in SASS, per element staged
   model        per-step time of both strategies on H100 and H200 at B 1/8/32/64/256 x
                H 256/1024 (model.py): every figure there is modelled, not measured
 It fails (exit 1) when a kernel does not compile or link, when a float32 kernel has a float64
@@ -110,6 +111,17 @@ def inner_loops(builds, cc, failures):
     return rows, loops
 
 
+def staging_loops(builds, cc):
+    rows = ["| kernel | dtype | instructions per staged element | global loads per pass |", "|" + " --- |" * 4]
+    for (dt, name, c), b in builds.items():
+        if c != cc or "persistent" not in name or isinstance(b, str):
+            continue
+        stage = sass.staging_loop(b.sass)
+        if stage is not None:
+            rows.append(f"| {name} | {dt} | {stage.instructions / stage.global_:.1f} | {stage.global_} |")
+    return rows
+
+
 def sweep_codes(builds, loops, cc):
     """(mode, pass, BT) -> SweepCode for float32 on `cc`."""
     out = {}
@@ -122,8 +134,11 @@ def sweep_codes(builds, loops, cc):
                 loop = loops.get(("float32", name))
                 if isinstance(p, str) or isinstance(s, str) or None in (p, s, loop):
                     continue
+                stage = sass.staging_loop(p.sass)
+                if stage is None:
+                    continue
                 out[mode, pas, BT] = SweepCode(p.registers, p.shared, loop.per_fma, loop.load_bytes / loop.fmas,
-                                               sass.count(s.sass))
+                                               sass.count(s.sass), stage.instructions / stage.global_)
     return out
 
 
@@ -174,6 +189,8 @@ def main(argv=None):
     report += ["", f"## Persistent sweeps' inner loops (SASS, sm_{cc[0]}{cc[1]})", ""]
     rows, loops = inner_loops(builds, cc, failures)
     report += rows
+    report += ["", f"## Persistent sweeps' staging loops (SASS, sm_{cc[0]}{cc[1]}): the operand from L2 "
+               "into shared memory, every step", ""] + staging_loops(builds, cc)
     if cc == (9, 0):
         report += ["", "## Per-step model (MODELLED, not measured)", ""] + model(sweep_codes(builds, loops, cc))
     report += ["", f"{len(failures)} failure(s) in {time.perf_counter() - start:.0f} s"] + \

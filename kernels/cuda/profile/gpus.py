@@ -1,7 +1,8 @@
 """The GPUs the model targets, and how many blocks of a kernel one SM holds.
 
-Figures are NVIDIA's published ones, except the two marked assumed, which no datasheet gives:
-L2 bandwidth and the cost of one grid.sync(). Every time computed from them is modelled.
+Figures are NVIDIA's published ones, except those marked assumed, which no datasheet gives:
+L2 bandwidth and latency, the cost of one grid.sync() and of a launch. Every time computed from
+them is modelled.
 """
 from dataclasses import dataclass
 
@@ -24,6 +25,7 @@ class Gpu:
     schedulers = 4            # warp instructions issued per clock per SM
     shared_bytes_per_clock = 128   # per SM
     grid_sync_us = 1.5        # assumed: one cooperative-groups grid.sync() across all SMs
+    l2_latency_clocks = 400   # assumed: one L2 hit, loaded, far partition included
     launch_us = 2.0           # assumed: one dependent kernel launch on the GPU's timeline
 
     @property

@@ -2,7 +2,13 @@
 
 Per step of a sweep at batch B and hidden size H (G gates, GH = G*H):
 
-  persistent   max(issue, shared/L1, L2) + one grid.sync()
+  persistent   max(staging + compute, memory) + one grid.sync()
+      staging    the operand every block reads from what the others wrote (forward h_{t-1},
+                 B x H; backward the partial products of its units, B x H, plus its own B x H
+                 partial written out), before any product can start: the larger of its
+                 instructions (SASS per staged element x elements, issued as below) and its
+                 waits, one L2 round trip per LOADS elements in flight per thread
+      compute    max(issue, shared/L1), after the staging (a block barrier between them)
       issue      instructions on the busiest SM / (4 warp instructions per clock), and at least
                  one warp's own instructions at one per clock (no latency stalls counted:
                  a lower bound on time);
@@ -10,8 +16,9 @@ Per step of a sweep at batch B and hidden size H (G gates, GH = G*H):
                  loop + B * units x the pointwise step (the step kernel's SASS, an upper bound)
       shared/L1  bytes the inner loop's shared and global loads move through the SM's 128 B/clock
                  (no broadcast credit)
-      memory     through L2: the recurrent operand (h_{t-1}, or dG_t in backward) read by every
-                 block, plus the step's own inputs and outputs once; those also from or to HBM
+      memory     through L2: the staged operand of every block (backward: its partial products
+                 written and read), plus the step's own inputs and outputs once; those also from
+                 or to HBM
   step launch  per step a cuBLAS GEMM (max of FMAs at CUBLAS_EFFICIENCY of peak, W_hh read from
                L2) and the pointwise kernel (its bytes through L2 and HBM, its instructions over
                the chip),
@@ -23,12 +30,14 @@ modelled step time and the chip's FP32 FMA rate. gpus.py holds the device figure
 from dataclasses import dataclass
 
 from .. import dispatch
+from ..products.stage import LOADS
 from ..products.tile import RT
 from . import budget
 from .gpus import blocks_per_sm
 
 CUBLAS_EFFICIENCY = 0.7       # assumed: cuBLAS SGEMM's fraction of FMA peak when compute-bound
 POINTWISE = 1000              # SASS instructions of the largest step kernel (RNN backward: 1047), rounded
+STAGING = 16                  # SASS instructions per staged element, the sweeps' largest (15.9), rounded
 
 
 @dataclass(frozen=True)
@@ -39,14 +48,16 @@ class SweepCode:
     per_fma: float              # persistent inner loop: instructions per FMA
     l1_bytes_per_fma: float     # persistent inner loop: bytes of shared + global loads per FMA
     pointwise: int              # the step kernel's SASS instructions: one (b, j) at most
+    staging: float              # persistent staging loop: instructions per staged element
 
 
 def typical_code(BT, registers=96, static_shared=1024):
     """A sweep kernel as the model sees it without compiling one: the inner loop at its budget
-    (budget.py, the LSTM forward's), RT + BT loads of one element per k, and the pointwise
-    step at POINTWISE. The dispatcher plans with it; on a GPU with the kernels' own registers."""
+    (budget.py, the LSTM forward's), RT + BT loads of one element per k, the pointwise step at
+    POINTWISE and the staging at STAGING. The dispatcher plans with it; on a GPU with the
+    kernels' own registers."""
     return SweepCode(registers, static_shared, budget.INNER_LOOP[f"LSTM forward persistent BT={BT}"],
-                     4 * (RT + BT) / (RT * BT), POINTWISE)
+                     4 * (RT + BT) / (RT * BT), POINTWISE, STAGING)
 
 
 def compare(gpu, codes, G, B, H, itemsize=4, passes=(False, True)):
@@ -84,14 +95,19 @@ def persistent_step_us(gpu, code, G, B, H, itemsize, plan, backward):
     U = plan.units_per_block
     lay = plan.backward if backward else plan.forward
     on_sm = -(-plan.blocks // gpu.sms)           # blocks of the cooperative grid on the busiest SM
+
+    def issued(instructions):                    # per block -> clocks on the busiest SM
+        return max(on_sm * instructions / 32 / gpu.schedulers, instructions / plan.threads)
+
+    staged = B * H * (2 if backward else 1)      # per block: elements in from L2 (and out, backward)
+    staging = max(issued(staged * code.staging),
+                  -(-B * H // (plan.threads * LOADS)) * gpu.l2_latency_clocks) / f
     fmas = lay.rows_p * lay.batch_p * lay.K      # per block, the tiles' padding included
-    instructions = fmas * code.per_fma + B * U * code.pointwise
-    issue = max(on_sm * instructions / 32 / gpu.schedulers, instructions / plan.threads) / f
+    issue = issued(fmas * code.per_fma + B * U * code.pointwise) / f
     l1 = on_sm * fmas * code.l1_bytes_per_fma / gpu.shared_bytes_per_clock / f
-    operand = B * (G * H if backward else H)     # what every block reads: dG_t or h_{t-1}
     own = _own_bytes(G, B, H, itemsize)
-    memory = max((plan.blocks * operand * itemsize + own) / (gpu.l2_tb_s * 1e6), own / (gpu.hbm_tb_s * 1e6))
-    return max(issue, l1, memory) + gpu.grid_sync_us
+    memory = max((plan.blocks * staged * itemsize + own) / (gpu.l2_tb_s * 1e6), own / (gpu.hbm_tb_s * 1e6))
+    return max(staging + max(issue, l1), memory) + gpu.grid_sync_us
 
 
 def step_launch_us(gpu, code, G, B, H, itemsize):

@@ -1,4 +1,4 @@
-"""Reading a kernel's SASS: its innermost multiply-add loop, and any float64 arithmetic.
+"""Reading a kernel's SASS: its innermost multiply-add loop, its staging loop, and any float64 arithmetic.
 
 A loop is a backward branch. The recurrent product's inner loop in a sweep kernel is the innermost
 loop holding the most FFMAs (DFMA for float64) and no MUFU: the pointwise loop of the gates has
@@ -75,6 +75,23 @@ def inner_loop(sass, fma="FFMA"):
         n = ops.count(fma)
         if n and "MUFU" not in ops and (best is None or n > best.fmas):
             best = Loop(lo, hi, len(ops), n, sum(op in SHARED for op in ops), sum(op in GLOBAL for op in ops),
+                        sum(_width(mods) for op, mods in body if op in LOADS))
+    return best
+
+
+def staging_loop(sass):
+    """The innermost loop with the most global loads (LDG) and no multiply-add or MUFU: a sweep's
+    staging of what other blocks wrote (products/stage.py), whose loads per iteration are the
+    loads each thread has in flight. None if there is none."""
+    spans = loops(sass)
+    best = None
+    for lo, hi, body in spans:
+        if any(lo <= a and b <= hi and (a, b) != (lo, hi) for a, b, _ in spans):
+            continue
+        ops = [op for op, _ in body]
+        n = ops.count("LDG")
+        if n and not {"FFMA", "DFMA", "MUFU"} & set(ops) and (best is None or n > best.global_):
+            best = Loop(lo, hi, len(ops), 0, sum(op in SHARED for op in ops), n,
                         sum(_width(mods) for op, mods in body if op in LOADS))
     return best
 
