@@ -125,6 +125,15 @@ def fitting_layout(G, H, B, U, threads, backward, limit_elements):
     return lay
 
 
+@cuda.jit(device=True, inline="always")
+def _zero(smem, at, n):
+    """smem[at:at + n] = 0 by the block's threads; does not synchronise."""
+    idx = uint32(cuda.threadIdx.x)
+    while idx < n:
+        smem[at + idx] = 0
+        idx += uint32(cuda.blockDim.x)
+
+
 @functools.lru_cache(maxsize=None)
 def _forward_product(dtype_name, BT):
     smem_type = _TYPES[dtype_name]
@@ -140,12 +149,7 @@ def _forward_product(dtype_name, BT):
         rows_p, batch_p, tw = uint32(lay[1]), uint32(lay[2]), uint32(lay[3])
         x, tx, chunk, out = uint32(lay[4]), uint32(lay[5]), uint32(lay[6]), uint32(lay[7])
         ldo, red, S, K = uint32(lay[8]), uint32(lay[9]), uint32(lay[10]), uint32(lay[11])
-        tid = uint32(cuda.threadIdx.x)
-        nt = uint32(cuda.blockDim.x)
-        idx = tid
-        while idx < batch_p * ldo:
-            smem[out + idx] = 0
-            idx += nt
+        _zero(smem, out, batch_p * ldo)
         c0 = uint32(0)
         while c0 < K:
             cn = min(chunk, K - c0)
@@ -243,10 +247,7 @@ def _backward_exchange(G, dtype_name, BT):
         blocks = uint32(cuda.gridDim.x)
         tid = uint32(cuda.threadIdx.x)
         nt = uint32(cuda.blockDim.x)
-        idx = tid
-        while idx < B * ldp:
-            smem[acc + idx] = 0
-            idx += nt
+        _zero(smem, acc, B * ldp)
         k0 = uint32(0)
         while k0 < blocks:
             kn = min(per, blocks - k0)
@@ -300,10 +301,7 @@ def _backward_exchange(G, dtype_name, BT):
         c0 = uint32(0)
         while c0 < rows_p:
             cn = uint32(min(chunk, rows_p - c0))
-            idx = tid
-            while idx < batch_p * ldo:
-                smem[out + idx] = 0
-                idx += nt
+            _zero(smem, out, batch_p * ldo)
             cuda.syncthreads()
             product(smem, c0 // uint32(RT) * tw, tw, x, tx, red, out, ldo, cn, batch_p, K, S)
             for b in range(B):
