@@ -62,6 +62,20 @@ def test_dispatch_small_batch_is_persistent(monkeypatch):
     assert dispatch.last_plan is plan and "persistent: 128 blocks" in str(plan)
 
 
+def test_dispatch_times_fewer_blocks_too(monkeypatch):
+    # LSTM, H=1024: from the fewest units per block (1, with 1024 blocks co-resident) the model
+    # times twice as many units while they fit (8: W_hh's 32 rows, 128 KiB; 16 do not fit), and
+    # the plan is the one it times fastest
+    monkeypatch.delenv("FASTRNN_CUDA_STRATEGY", raising=False)
+    asked = []
+
+    def fewer_blocks_faster(plan):
+        asked.append(plan.units_per_block)
+        return float(plan.blocks), 1e9
+    plan = dispatch.choose(4, 8, 1024, 4, _limit(1024), shared_limit=227 * 1024, compare=fewer_blocks_faster)
+    assert asked == [1, 2, 4, 8] and (plan.units_per_block, plan.blocks) == (8, 128)
+
+
 def test_dispatch_follows_the_model(monkeypatch):
     # auto picks whichever strategy the model times faster, and says so
     monkeypatch.delenv("FASTRNN_CUDA_STRATEGY", raising=False)

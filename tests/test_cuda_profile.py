@@ -7,6 +7,7 @@ import sys
 
 import pytest
 
+from fastrnn.kernels.cuda import dispatch
 from fastrnn.kernels.cuda.profile import gpus, model, targets
 
 
@@ -144,7 +145,13 @@ def test_model_plans_for_both_kernels():
     assert light.plan is not None and both.plan is not None
     assert both.plan.blocks <= gpus.blocks_per_sm(gpus.H100, 255, both.plan.threads,
                                                   both.plan.shared_bytes(True) + 1024) * gpus.H100.sms
-    assert both.plan.blocks < light.plan.blocks
+    # and the most blocks a plan may have (the first candidate) are fewer with the heavy kernel
+    def most_blocks(codes):
+        def limit(threads, shared):
+            return min(model._resident(gpus.H100, c, threads, shared) for c in codes)
+        return dispatch.plan_for(1, 1, 1024, 4, limit, "persistent", dispatch.PERSISTENT_THREADS,
+                                 shared_limit=gpus.H100.shared_per_block - 1024).blocks
+    assert most_blocks((CODE, heavy)) < most_blocks((CODE, CODE))
     # static shared memory that leaves no room for the weights: no persistent plan at all
     full = model.SweepCode(64, 227 * 1024, 2.0, 4.0, 200, 16.0)
     e = model.estimate(gpus.H100, (CODE, full), 4, 8, 1024, backward=True)

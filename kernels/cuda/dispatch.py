@@ -32,6 +32,7 @@ SHARED_LIMIT = 48 * 1024       # dynamic shared memory a block gets without an o
 PERSISTENT_THREADS = 128
 SIM_PERSISTENT_THREADS = 4     # the simulator runs one thread per Python thread
 STRATEGIES = ("auto", "step", "persistent")
+CANDIDATES = 6                 # persistent plans the model times: the fewest units per block, x2, ... x32
 
 
 @dataclass(frozen=True)
@@ -95,23 +96,35 @@ def _layouts(G, H, B, U, threads, limit_elements):
 
 
 def _spread(G, H, B, threads, itemsize, shared_limit, cooperative_limit, blocks):
-    """(units per block, (forward, backward) layouts) of a persistent plan, or (None, why not).
-    The fewest units per block, so the most blocks working, whose layouts fit and whose blocks of
-    both kernels are all co-resident; FASTRNN_CUDA_BLOCKS names the one candidate. Layouts only
-    grow with units: past the first that does not fit, none will."""
+    """[(units per block, (forward, backward) layouts)] of persistent plans, or (None, why not).
+    The fewest units per block whose layouts fit and whose blocks of both kernels are all
+    co-resident, so the most blocks working, then twice as many units while they fit, up to
+    CANDIDATES plans: fewer blocks, each staging the same operand, may take less time (two
+    blocks on one SM stage it twice), and the model decides; FASTRNN_CUDA_BLOCKS names the one
+    candidate. Layouts only grow with units: past the first
+    that does not fit, none will."""
     elements = shared_limit // itemsize
     if not _layouts(G, H, B, 1, threads, elements):
         return None, f"one hidden unit's share of W_hh does not fit {shared_limit} B of shared memory"
     asked = f"FASTRNN_CUDA_BLOCKS={blocks}: " if blocks is not None else ""
-    for units in (-(-H // blocks),) if blocks is not None else range(1, H + 1):
+    found = []
+    units = -(-H // blocks) if blocks is not None else 1
+    while units <= H and len(found) < CANDIDATES:
         lays = _layouts(G, H, B, units, threads, elements)
         if lays is None:
             break
         resident = cooperative_limit(threads, max(lay.elements for lay in lays) * itemsize)
         if resident >= -(-H // units):
-            return units, lays
-        if blocks is not None:
+            found.append((units, lays))
+            if blocks is not None:
+                break
+            units *= 2
+        elif blocks is not None:
             return None, asked + f"only {resident} blocks can be co-resident"
+        else:
+            units += 1
+    if found:
+        return found, None
     if blocks is not None:
         return None, asked + f"{units} units per block do not fit {shared_limit} B of shared memory"
     return None, f"{H} hidden units cannot be spread over co-resident blocks of at most {shared_limit} B of shared memory"
@@ -124,13 +137,14 @@ def plan_for(G, B, H, itemsize, cooperative_limit, forced, threads, blocks=None,
     effects (the static profile's model plans for GPUs that are not here)."""
     if forced == "step":
         return _step("forced by FASTRNN_CUDA_STRATEGY", itemsize)
-    units, found = _spread(G, H, B, threads, itemsize, shared_limit, cooperative_limit, blocks)
-    if units is None:
-        return _step(found, itemsize)
-    fwd, bwd = found
-    plan = Plan("persistent", -(-H // units), threads, units, fwd, bwd, itemsize, "forced by FASTRNN_CUDA_STRATEGY")
+    found, why = _spread(G, H, B, threads, itemsize, shared_limit, cooperative_limit, blocks)
+    if found is None:
+        return _step(why, itemsize)
+    plans = [Plan("persistent", -(-H // units), threads, units, fwd, bwd, itemsize, "forced by FASTRNN_CUDA_STRATEGY")
+             for units, (fwd, bwd) in found]
+    timed = [(compare(p), p) for p in plans] if compare is not None else [((0.0, 0.0), plans[0])]
+    (persistent_us, step_us), plan = min(timed, key=lambda tp: tp[0][0])
     if forced == "auto":
-        persistent_us, step_us = compare(plan)
         if step_us < persistent_us:
             return _step(f"modelled {step_us:.1f} us per step against persistent {persistent_us:.1f} us", itemsize)
         plan = replace(plan, reason=f"modelled {persistent_us:.1f} us per step against step launch {step_us:.1f} us")

@@ -125,19 +125,20 @@ def _resident(gpu, code, threads, shared):
 
 
 def estimate(gpu, codes, G, B, H, itemsize=4, backward=False):
-    """The model's two step times for one pass. codes: (forward, backward) SweepCode: one plan
-    serves both passes and is made for both kernels' limits, as layer.py makes it; a plan the
-    kernel cannot keep co-resident with its own layout would fail to launch, and counts as
-    impossible."""
+    """The model's two step times for one pass. codes: (forward, backward) SweepCode: a plan is
+    made for both kernels' limits, with the blocks the model times fastest for this pass, as
+    layer.py makes it; a plan the kernel cannot keep co-resident with its own layout would fail
+    to launch, and counts as impossible."""
     code = codes[backward]
 
     def limit(threads, shared):
         return min(_resident(gpu, c, threads, shared) for c in codes)
 
     threads, shared = dispatch.PERSISTENT_THREADS, gpu.shared_per_block - max(c.static_shared for c in codes)
-    plan = dispatch.plan_for(G, B, H, itemsize, limit, "persistent", threads, shared_limit=shared)
+    timing = compare(gpu, codes, G, B, H, itemsize, passes=(backward,))
+    plan = dispatch.plan_for(G, B, H, itemsize, limit, "persistent", threads, shared_limit=shared, compare=timing)
     chosen = dispatch.plan_for(G, B, H, itemsize, limit, "auto", threads, shared_limit=shared,
-                               compare=compare(gpu, codes, G, B, H, itemsize, passes=(backward,))).strategy
+                               compare=timing).strategy
     step = step_launch_us(gpu, code, G, B, H, itemsize)
     if plan.strategy != "persistent" or _resident(gpu, code, plan.threads, plan.shared_bytes(backward)) < plan.blocks:
         return Estimate(float("inf"), step, None, chosen)
