@@ -41,10 +41,10 @@ CASES = {
     # name: (threads, source rows, ld, rows, cols, c0, ldx) -- rv = source rows, cv = what is left
     # of a source row from c0, at most cols
     "threads>cols": (16, 3, 5, 4, 5, 0, 7),            # a thread's walk carries into later rows
-    "cols>threads": (4, 2, 33, 2, 36, 0, 37),          # padding past the row, 2 passes of LOADS
+    "cols>threads": (4, 2, 33, 2, 36, 0, 37),          # padding past the row
     "chunk mid-row": (8, 3, 40, 4, 16, 32, 17),        # the last chunk: 8 of 16 columns have data
     "one row": (3, 1, 9, 1, 9, 0, 9),
-    "many passes": (2, 5, 20, 6, 20, 0, 21),           # 120 elements over 2 threads
+    "many passes": (2, 5, 20, 6, 20, 0, 21),           # 120 elements over 2 threads: 2 passes of LOADS
 }
 
 

@@ -19,7 +19,7 @@ from numba import cuda, uint32
 
 from .tile import KU, tiled
 
-LOADS = 16      # global loads each thread has in flight while staging
+LOADS = 32      # global loads each thread has in flight while staging
 GROUPS = LOADS // KU
 
 
