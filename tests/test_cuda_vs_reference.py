@@ -22,6 +22,7 @@ SHAPES = {
     "H=1":           (3, 2, 3, 1, {}),                        # gate blocks one element apart
     "H=33":          (2, 2, 3, 33, {}),                       # one past a warp
     "B=1":           (4, 1, 3, 6, {}),                        # one sequence: GEMV per step
+    "B=5":           (3, 5, 3, 6, {}),                        # persistent batch tiles of 4, the last padded
     "2layers-bidir": (2, 2, 3, 4, dict(num_layers=2, bidirectional=True)),   # reverse sweeps, input 2H
     "no-bias":       (3, 2, 3, 5, dict(bias=False)),
 }
