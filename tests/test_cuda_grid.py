@@ -22,11 +22,12 @@ BLOCKS = {2: (2, 4), 3: (3, 3), 5: (4, 2)}     # asked -> (blocks, units per blo
 PROBLEMS = {
     # name: (T, B, threads per block, lengths) -- B=1 with 16 threads: several threads share
     # each dot product; B=3 with 3 threads: each thread takes several dots; ragged lengths in
-    # both directions (a reverse sweep starts each sequence at its own last step); B=5: the
-    # batch-tile variant for B >= 4, its second tile padded
+    # both directions (a reverse sweep starts each sequence at its own last step); B=5 and B=9:
+    # the batch-tile variants for B >= 4 and B >= 8, their second tile padded
     "bidir-B1": (4, 1, 16, None),
     "bidir-ragged": (4, 3, 3, [4, 1, 3]),
     "bidir-B5-ragged": (3, 5, 8, [3, 1, 2, 3, 2]),     # batch tiles of 4 (the kernels for B >= 4)
+    "bidir-B9-ragged": (2, 9, 8, [2, 1, 2, 2, 1, 2, 2, 1, 2]),   # batch tiles of 8 (for B >= 8)
 }
 
 

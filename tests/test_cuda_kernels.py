@@ -58,7 +58,7 @@ def test_dispatch_small_batch_is_persistent(monkeypatch):
     for lay, rows, K in ((plan.forward, 32, 1024), (plan.backward, 1024, 32)):
         assert (lay.rows_p, lay.batch_p, lay.K) == (rows, 8, K)
         assert lay.elements * 4 <= 227 * 1024 and lay.chunk % 4 == 0
-        assert lay.rows_p // 4 * lay.tw <= lay.x and lay.x + lay.batch_p // 4 * lay.tx <= lay.out   # RT = BT = 4
+        assert lay.rows_p // 8 * lay.tw <= lay.x and lay.x + lay.batch_p // 8 * lay.tx <= lay.out   # RT = BT = 8
     assert dispatch.last_plan is plan and "persistent: 128 blocks" in str(plan)
 
 

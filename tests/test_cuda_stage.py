@@ -3,7 +3,7 @@ in flight, against numpy at every shape class the sweeps use: more threads than 
 columns than threads, several passes of LOADS per thread, columns past the source's row
 length (padding), rows past its data, and a chunk starting mid-row. Shared memory starts as NaN,
 so an element the walk skips shows. Each case runs with the destination as plain rows and as
-products/tile.py's tile-major layout (tiles of 1 and 4 rows)."""
+products/tile.py's tile-major layout (tiles of 1, 4 and 8 rows)."""
 import functools
 
 import numpy as np
@@ -11,7 +11,7 @@ import pytest
 from numba import cuda, float64, uint32
 
 from fastrnn.kernels.cuda.products import stage as stage_module
-from fastrnn.kernels.cuda.products.tile import tile_offset
+from fastrnn.kernels.cuda.products.tile import group, tile_offset
 
 
 @functools.lru_cache(maxsize=None)
@@ -49,15 +49,15 @@ CASES = {
 
 
 def _place(x, ldx, r, k, BT):
-    return x + (r * ldx + k if BT == 0 else tile_offset(r // BT, r % BT, k, ldx))
+    return x + (r * ldx + k if BT == 0 else tile_offset(r // BT, r % BT, k, ldx, group(BT)))
 
 
-@pytest.mark.parametrize("BT", [0, 1, 4])
+@pytest.mark.parametrize("BT", [0, 1, 4, 8])
 @pytest.mark.parametrize("case", list(CASES))
 def test_stage_matches_numpy(rng, case, BT):
     threads, R, ld, rows, cols, c0, ldx = CASES[case]
     if BT:      # a tile stride as the sweeps size it (tile_offset spaces KU columns by GROUP)
-        ldx = 4 * (-(-cols // 4) * 4) + 1
+        ldx = group(BT) * -(-cols // 4) + 1
     src = rng.standard_normal(R * ld)
     x = 3                                            # an offset into shared memory
     cv = max(0, min(cols, ld - c0))

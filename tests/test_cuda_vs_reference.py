@@ -23,6 +23,7 @@ SHAPES = {
     "H=33":          (2, 2, 3, 33, {}),                       # one past a warp
     "B=1":           (4, 1, 3, 6, {}),                        # one sequence: GEMV per step
     "B=5":           (3, 5, 3, 6, {}),                        # persistent batch tiles of 4, the last padded
+    "B=9":           (2, 9, 3, 6, {}),                        # persistent batch tiles of 8 (8-row weight tiles)
     "2layers-bidir": (2, 2, 3, 4, dict(num_layers=2, bidirectional=True)),   # reverse sweeps, input 2H
     "no-bias":       (3, 2, 3, 5, dict(bias=False)),
 }

@@ -23,7 +23,7 @@ from typing import NamedTuple
 from numba import cuda, float32, float64, int64, uint32
 
 from .products.stage import stage_rows
-from .products.tile import RT, k_padded, red_elements, tile_product, tile_stride, tiled
+from .products.tile import group, k_padded, red_elements, row_tile, tile_product, tile_stride, tiled
 from .sweep import _backward_unit, _forward_unit, _visit
 
 _TYPES = {"float32": float32, "float64": float64}
@@ -35,6 +35,7 @@ class Layout(NamedTuple):
     """A persistent kernel's shared memory, in elements (in this order in the kernel's tuple)."""
     units: int       # U: hidden units per block
     rows_p: int      # weight rows in shared memory: forward G*U, backward H (W_hh's columns), rounded up to RT
+    #                  (products/tile.row_tile)
     batch_p: int     # B rounded up to BT
     tw: int          # weight tile stride (products/tile.py's tile-major layout); tiles hold all K columns
     x: int           # offset of the staged operand: batch_p / BT tiles
@@ -66,8 +67,8 @@ def signature(dtype_name, backward):
 
 
 def batch_tile(B):
-    """BT: batch rows per register tile (a kernel variant)."""
-    return 4 if B >= 4 else 1
+    """BT: batch rows per register tile (a kernel variant; its rows per tile: tile.row_tile)."""
+    return 8 if B >= 8 else 4 if B >= 4 else 1
 
 
 def _round(n, m):
@@ -78,6 +79,7 @@ def layout(G, H, B, U, threads, backward, chunk=None):
     """The layout for U units per block; chunk=None: the whole operand (forward) or all H
     product rows (backward) at once."""
     BT = batch_tile(B)
+    RT = row_tile(BT)
     batch_p = _round(B, BT)
     if backward:
         K = k_padded(G * U)
@@ -89,7 +91,7 @@ def layout(G, H, B, U, threads, backward, chunk=None):
                                                              max(1, min(blocks, chunk // U)))
         tiles = (chunk // RT) * (batch_p // BT)
         S = max(1, min(threads // tiles, K // MIN_PART))
-        tw = tx = tile_stride(K)
+        tw = tx = tile_stride(K, BT)
         x = rows_p // RT * tw
         out = x + batch_p // BT * tx
         ldp = U | 1          # odd: rows of the gathered sums start in different banks
@@ -99,8 +101,8 @@ def layout(G, H, B, U, threads, backward, chunk=None):
     rows_p = _round(G * U, RT)
     K = k_padded(H)
     chunk = K if chunk is None else min(k_padded(chunk), K)
-    tw = tile_stride(K)
-    tx = tile_stride(chunk)
+    tw = tile_stride(K, BT)
+    tx = tile_stride(chunk, BT)
     tiles = (rows_p // RT) * (batch_p // BT)
     S = max(1, min(threads // tiles, chunk // MIN_PART))
     x = rows_p // RT * tw
@@ -114,7 +116,7 @@ def fitting_layout(G, H, B, U, threads, backward, limit_elements):
     """The layout with the largest chunk that fits, or None if even the smallest does not
     (forward: MIN_CHUNK columns; backward: one tile of rows and one block's partials)."""
     full = layout(G, H, B, U, threads, backward)
-    smallest = RT if backward else MIN_CHUNK
+    smallest = row_tile(batch_tile(B)) if backward else MIN_CHUNK
     chunk = full.chunk
     lay = full
     while lay.elements > limit_elements:
@@ -139,6 +141,7 @@ def _forward_product(dtype_name, BT):
     smem_type = _TYPES[dtype_name]
     product = tile_product(BT, smem_type)
     stage = stage_rows(smem_type, BT)
+    RT, GROUP = row_tile(BT), group(BT)
 
     @cuda.jit(device=True, inline="always")
     def recurrent(smem, lay, hy, at, start, B, H, t, fix, lens):
@@ -161,7 +164,8 @@ def _forward_product(dtype_name, BT):
                 for b in range(B):
                     if t == lens[b] - 1:
                         row = start + int64(b) * int64(H)
-                        xb = x + tiled(uint32(b) // uint32(BT), uint32(b) % uint32(BT), uint32(0), tx)
+                        xb = x + tiled(uint32(b) // uint32(BT), uint32(b) % uint32(BT), uint32(0), tx,
+                                       uint32(GROUP))
                         stage(smem, xb, tx, uint32(1), cn, hy[row:row + H], H, c0, uint32(1), cv)
             cuda.syncthreads()
             product(smem, c0 * uint32(RT), tw, x, tx, red, out, ldo, rows_p, batch_p, cn, S)   # from column c0
@@ -175,6 +179,7 @@ def _forward(point, G, dtype_name, BT):
     smem_type = _TYPES[dtype_name]
     unit = _forward_unit(point)
     recurrent = _forward_product(dtype_name, BT)
+    RT, GROUP = row_tile(BT), group(BT)
 
     @cuda.jit
     def sweep(reverse, lay, w_hh, hy, xp, bias, aux, h0, s0, y, s_all, aux_all, lens, carry_state):
@@ -205,7 +210,7 @@ def _forward(point, G, dtype_name, BT):
             v = smem_type(0)
             if g < uint32(G) and jl < nj and k < H:
                 v = w_hh[g * H + j0 + jl, k]
-            smem[tiled(row % row_tiles, row // row_tiles, k, tw)] = v
+            smem[tiled(row % row_tiles, row // row_tiles, k, tw, uint32(GROUP))] = v
             idx += nt
         for step in range(T):
             t = _visit(step, T, reverse)
@@ -235,6 +240,7 @@ def _backward_exchange(G, dtype_name, BT):
     smem_type = _TYPES[dtype_name]
     product = tile_product(BT, smem_type)
     stage = stage_rows(smem_type)
+    RT, GROUP = row_tile(BT), group(BT)
 
     @cuda.jit(device=True, inline="always")
     def gather(smem, lay, part, B, H, j0, nj, dh, tn, lens):
@@ -296,7 +302,7 @@ def _backward_exchange(G, dtype_name, BT):
             v = smem_type(0)
             if b < B and g < uint32(G) and jl < nj:
                 v = dg[b, g * H + j0 + jl]
-            smem[x + tiled(b // uint32(BT), b % uint32(BT), kk, tx)] = v
+            smem[x + tiled(b // uint32(BT), b % uint32(BT), kk, tx, uint32(GROUP))] = v
             idx += nt
         c0 = uint32(0)
         while c0 < rows_p:
@@ -320,6 +326,7 @@ def _backward(point, G, dtype_name, BT):
     smem_type = _TYPES[dtype_name]
     unit = _backward_unit(point)
     gather, scatter = _backward_exchange(G, dtype_name, BT)
+    RT, GROUP = row_tile(BT), group(BT)
 
     @cuda.jit
     def sweep(reverse, lay, w_hh, part, a_all, s_all, s0, y, h0, dy, dh, carry, dgi, dgr, lens):
@@ -353,7 +360,8 @@ def _backward(point, G, dtype_name, BT):
                 v = w_hh[g * H + j0 + jl, c]
             c0 = c // chunk * chunk            # scatter's product takes rows in chunks: tiles per chunk
             row_tiles = min(chunk, rows_p - c0) // uint32(RT)
-            smem[tiled(c0 // uint32(RT) + (c - c0) % row_tiles, (c - c0) // row_tiles, kk, tw)] = v
+            smem[tiled(c0 // uint32(RT) + (c - c0) % row_tiles, (c - c0) // row_tiles, kk, tw,
+                       uint32(GROUP))] = v
             idx += nt
         cuda.syncthreads()
         for step in range(T):

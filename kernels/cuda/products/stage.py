@@ -17,7 +17,7 @@ import functools
 
 from numba import cuda, uint32
 
-from .tile import KU, tiled
+from .tile import KU, group, tiled
 
 LOADS = 32      # global loads each thread has in flight while staging
 GROUPS = LOADS // KU
@@ -28,9 +28,11 @@ def stage_rows(dtype, BT=0):
     """The device function staging into shared memory of `dtype`: element (r, k) to
     x + r*ldx + k (BT=0), or to tile-major tiles of BT rows at stride ldx (products/tile.py)."""
     if BT:
+        GROUP = group(BT)
+
         @cuda.jit(device=True, inline="always")
         def place(x, ldx, r, k):
-            return uint32(x + tiled(r // uint32(BT), r % uint32(BT), k, ldx))
+            return uint32(x + tiled(r // uint32(BT), r % uint32(BT), k, ldx, uint32(GROUP)))
     else:
         @cuda.jit(device=True, inline="always")
         def place(x, ldx, r, k):

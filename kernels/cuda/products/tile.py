@@ -35,23 +35,32 @@ import functools
 from numba import cuda, uint32
 
 KU = 4          # K unrolled by 4: loads with immediate offsets
-RT = 4          # rows per thread tile
-GROUP = RT * KU  # elements per KU columns of a tile (a BT=1 x tile uses KU of them)
 
 
 def k_padded(K):
     return -(-K // KU) * KU
 
 
-def tile_stride(K):
+def row_tile(BT):
+    """RT, weight rows per thread tile: 8 beside 8 batch rows, else 4 (TUNING.md)."""
+    return 8 if BT == 8 else 4
+
+
+def group(BT):
+    """GROUP, elements per KU columns of a tile in the variant for BT (an x tile of fewer than RT
+    rows uses BT*KU of them)."""
+    return row_tile(BT) * KU
+
+
+def tile_stride(K, BT):
     """Elements per tile of K columns (a multiple of KU): odd, so neighbouring tiles start in
     different banks."""
-    return (K // KU) * GROUP + 1
+    return (K // KU) * group(BT) + 1
 
 
-def tile_offset(t, e, k, ts):
-    """Where row e of tile t, column k, lies (relative to the operand's offset)."""
-    return t * ts + (k // KU) * GROUP + e * KU + k % KU
+def tile_offset(t, e, k, ts, grp):
+    """Where row e of tile t, column k, lies (relative to the operand's offset); grp: GROUP."""
+    return t * ts + (k // KU) * grp + e * KU + k % KU
 
 
 tiled = cuda.jit(device=True, inline="always")(tile_offset)
@@ -59,7 +68,9 @@ tiled = cuda.jit(device=True, inline="always")(tile_offset)
 
 @functools.lru_cache(maxsize=None)
 def tile_product(BT, dtype):
-    """The device function for BT batch rows per tile (1 or 4), shared memory of `dtype`."""
+    """The device function for BT batch rows per tile (1, 4 or 8), shared memory of `dtype`."""
+    RT = row_tile(BT)
+    GROUP = RT * KU
     NACC = RT * BT
 
     @cuda.jit(device=True, inline="always")
@@ -136,4 +147,5 @@ def tile_product(BT, dtype):
 
 def red_elements(rows_p, batch_p, S, BT):
     """Partial sums product() leaves in `red` when S > 1."""
+    RT = row_tile(BT)
     return 0 if S == 1 else S * (rows_p // RT) * (batch_p // BT) * RT * BT

@@ -128,7 +128,7 @@ def sweep_codes(builds, loops, cc):
     for mode in GATES:
         for pas in ("forward", "backward"):
             s = builds.get(("float32", f"{mode} {pas} step", cc))
-            for BT in (1, 4):
+            for BT in (1, 4, 8):
                 name = f"{mode} {pas} persistent BT={BT}"
                 p = builds.get(("float32", name, cc))
                 loop = loops.get(("float32", name))

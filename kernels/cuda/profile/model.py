@@ -31,7 +31,7 @@ from dataclasses import dataclass
 
 from .. import dispatch
 from ..products.stage import LOADS
-from ..products.tile import RT
+from ..products.tile import row_tile
 from . import budget
 from .gpus import blocks_per_sm
 
@@ -57,7 +57,7 @@ def typical_code(BT, registers=96, static_shared=1024):
     POINTWISE and the staging at STAGING. The dispatcher plans with it; on a GPU with the
     kernels' own registers."""
     return SweepCode(registers, static_shared, budget.INNER_LOOP[f"LSTM forward persistent BT={BT}"],
-                     4 * (RT + BT) / (RT * BT), POINTWISE, STAGING)
+                     4 * (row_tile(BT) + BT) / (row_tile(BT) * BT), POINTWISE, STAGING)
 
 
 def compare(gpu, codes, G, B, H, itemsize=4, passes=(False, True)):

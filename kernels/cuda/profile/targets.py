@@ -34,7 +34,7 @@ def kernels(dtype):
     for mode, (f_step, f_persistent, b_step, b_persistent) in layer.KERNELS.items():
         out += [(f"{mode} forward step", f_step, (i64, i64, b1, b1) + fwd),
                 (f"{mode} backward step", b_step, (i64, i64, b1, b1) + bwd)]
-        for B, BT in ((1, 1), (4, 4)):     # the batch-tile variants (persistent.batch_tile)
+        for B, BT in ((1, 1), (4, 4), (8, 8)):     # the batch-tile variants (persistent.batch_tile)
             out += [(f"{mode} forward persistent BT={BT}", f_persistent(np.dtype(dtype), B),
                      persistent.signature(dtype, False)),
                     (f"{mode} backward persistent BT={BT}", b_persistent(np.dtype(dtype), B),
