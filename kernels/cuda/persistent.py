@@ -34,8 +34,8 @@ MIN_PART = 32            # columns per thread when S threads split K, at least
 class Layout(NamedTuple):
     """A persistent kernel's shared memory, in elements (in this order in the kernel's tuple)."""
     units: int       # U: hidden units per block
-    rows_p: int      # weight rows in shared memory: forward G*U, backward H (W_hh's columns), rounded up to RT
-    #                  (products/tile.row_tile)
+    rows_p: int      # weight rows in shared memory: forward G*U, backward H (W_hh's columns), rounded
+    #                  up to RT (products/tile.row_tile)
     batch_p: int     # B rounded up to BT
     tw: int          # weight tile stride (products/tile.py's tile-major layout); tiles hold all K columns
     x: int           # offset of the staged operand: batch_p / BT tiles
