@@ -101,8 +101,7 @@ def _spread(G, H, B, threads, itemsize, shared_limit, cooperative_limit, blocks)
     co-resident, so the most blocks working, then twice as many units while they fit, up to
     CANDIDATES plans: fewer blocks, each staging the same operand, may take less time (two
     blocks on one SM stage it twice), and the model decides; FASTRNN_CUDA_BLOCKS names the one
-    candidate. Layouts only grow with units: past the first
-    that does not fit, none will."""
+    candidate. Layouts only grow with units: past the first that does not fit, none will."""
     elements = shared_limit // itemsize
     if not _layouts(G, H, B, 1, threads, elements):
         return None, f"one hidden unit's share of W_hh does not fit {shared_limit} B of shared memory"

@@ -128,6 +128,15 @@ def fitting_layout(G, H, B, U, threads, backward, limit_elements):
 
 
 @cuda.jit(device=True, inline="always")
+def _gate_row(r, U, G, H, j0, nj):
+    """Row r = g*U + jl of a block's gate rows -> (its row of W_hh, or column of dG, g*H + j0 + jl;
+    whether it is a real one: g < G and jl < nj, the block's units). All uint32."""
+    g = r // U
+    jl = r - g * U
+    return g * H + j0 + jl, g < G and jl < nj
+
+
+@cuda.jit(device=True, inline="always")
 def _zero(smem, at, n):
     """smem[at:at + n] = 0 by the block's threads; does not synchronise."""
     idx = uint32(cuda.threadIdx.x)
@@ -205,11 +214,10 @@ def _forward(point, G, dtype_name, BT):
         while idx < rows_p * K:
             row = idx // K
             k = idx - row * K
-            g = row // U
-            jl = row - g * U
+            gr, real = _gate_row(row, U, uint32(G), H, j0, nj)
             v = smem_type(0)
-            if g < uint32(G) and jl < nj and k < H:
-                v = w_hh[g * H + j0 + jl, k]
+            if real and k < H:
+                v = w_hh[gr, k]
             smem[tiled(row % row_tiles, row // row_tiles, k, tw, uint32(GROUP))] = v
             idx += nt
         for step in range(T):
@@ -297,11 +305,10 @@ def _backward_exchange(G, dtype_name, BT):
         while idx < batch_p * K:
             b = idx // K
             kk = idx - b * K
-            g = kk // U
-            jl = kk - g * U
+            gr, real = _gate_row(kk, U, uint32(G), H, j0, nj)
             v = smem_type(0)
-            if b < B and g < uint32(G) and jl < nj:
-                v = dg[b, g * H + j0 + jl]
+            if b < B and real:
+                v = dg[b, gr]
             smem[x + tiled(b // uint32(BT), b % uint32(BT), kk, tx, uint32(GROUP))] = v
             idx += nt
         c0 = uint32(0)
@@ -353,11 +360,10 @@ def _backward(point, G, dtype_name, BT):
         while idx < K * rows_p:
             kk = idx // rows_p
             c = idx - kk * rows_p
-            g = kk // U
-            jl = kk - g * U
+            gr, real = _gate_row(kk, U, uint32(G), H, j0, nj)
             v = smem_type(0)
-            if g < uint32(G) and jl < nj and c < H:
-                v = w_hh[g * H + j0 + jl, c]
+            if real and c < H:
+                v = w_hh[gr, c]
             c0 = c // chunk * chunk            # scatter's product takes rows in chunks: tiles per chunk
             row_tiles = min(chunk, rows_p - c0) // uint32(RT)
             smem[tiled(c0 // uint32(RT) + (c - c0) % row_tiles, (c - c0) // row_tiles, kk, tw,

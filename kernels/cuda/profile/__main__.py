@@ -113,16 +113,18 @@ def inner_loops(builds, cc, failures):
 
 def staging_loops(builds, cc):
     rows = ["| kernel | dtype | instructions per staged element | global loads per pass |", "|" + " --- |" * 4]
+    stages = {}
     for (dt, name, c), b in builds.items():
         if c != cc or "persistent" not in name or isinstance(b, str):
             continue
         stage = sass.staging_loop(b.sass)
         if stage is not None:
+            stages[dt, name] = stage
             rows.append(f"| {name} | {dt} | {stage.instructions / stage.global_:.1f} | {stage.global_} |")
-    return rows
+    return rows, stages
 
 
-def sweep_codes(builds, loops, cc):
+def sweep_codes(builds, loops, stages, cc):
     """(mode, pass, BT) -> SweepCode for float32 on `cc`."""
     out = {}
     for mode in GATES:
@@ -131,11 +133,8 @@ def sweep_codes(builds, loops, cc):
             for BT in (1, 4, 8):
                 name = f"{mode} {pas} persistent BT={BT}"
                 p = builds.get(("float32", name, cc))
-                loop = loops.get(("float32", name))
-                if isinstance(p, str) or isinstance(s, str) or None in (p, s, loop):
-                    continue
-                stage = sass.staging_loop(p.sass)
-                if stage is None:
+                loop, stage = loops.get(("float32", name)), stages.get(("float32", name))
+                if isinstance(p, str) or isinstance(s, str) or None in (p, s, loop, stage):
                     continue
                 out[mode, pas, BT] = SweepCode(p.registers, p.shared, loop.per_fma, loop.load_bytes / loop.fmas,
                                                sass.count(s.sass), stage.instructions / stage.global_)
@@ -189,10 +188,11 @@ def main(argv=None):
     report += ["", f"## Persistent sweeps' inner loops (SASS, sm_{cc[0]}{cc[1]})", ""]
     rows, loops = inner_loops(builds, cc, failures)
     report += rows
+    rows, stages = staging_loops(builds, cc)
     report += ["", f"## Persistent sweeps' staging loops (SASS, sm_{cc[0]}{cc[1]}): the operand from L2 "
-               "into shared memory, every step", ""] + staging_loops(builds, cc)
+               "into shared memory, every step", ""] + rows
     if cc == (9, 0):
-        report += ["", "## Per-step model (MODELLED, not measured)", ""] + model(sweep_codes(builds, loops, cc))
+        report += ["", "## Per-step model (MODELLED, not measured)", ""] + model(sweep_codes(builds, loops, stages, cc))
     report += ["", f"{len(failures)} failure(s) in {time.perf_counter() - start:.0f} s"] + \
               [f"- FAIL {f}" for f in failures]
     text = "\n".join(report) + "\n"
