@@ -11,7 +11,7 @@
 #   calibrate the model's assumptions measured (grid.sync, launch) and each strategy's time per
 #             pass and per step beside the model and cuDNN (bench/gpu_calibrate.py)
 #                                                         -> calibrate.md, calibrate.json
-#   tests     every CUDA test (pytest -k cuda) with NUMBA_ENABLE_CUDASIM=0: realistic shapes and
+#   tests     every CUDA test (pytest -k cuda) but the static profile's, with NUMBA_ENABLE_CUDASIM=0: realistic shapes and
 #             multi-block persistent grids; one process per cell side by side, as numba compiles
 #             each kernel once per process and compiling is most of the time -> tests.log
 #   sanitize  compute-sanitizer memcheck and racecheck on bench/gpu_kernels_once.py, one process
@@ -88,7 +88,7 @@ tests_stage() {     # one pytest process per cell group and one for the rest, si
         groups=("cuda and base")
     else
         for c in "${CELLS[@]}"; do groups+=("cuda and $c"); done
-        groups+=("cuda and not LSTM and not GRU and not RNN")
+        groups+=("cuda and not LSTM and not GRU and not RNN and not profile")   # the profile stage compiles those
     fi
     for i in "${!groups[@]}"; do
         timeout $(limit 420) $PY -m pytest -q -p no:cacheprovider -rfE -k "${groups[$i]}" \
