@@ -37,7 +37,8 @@ def device_array(name, a, dtype):
     from .kernels.cuda.arrays.layout import contiguous
     kind = kind_of(a)
     if kind == "numpy":
-        return cuda.to_device(float_array(name, a, dtype))
+        from .kernels.cuda.runtime.device import to_device
+        return to_device(float_array(name, a, dtype))
     if kind == "torch":
         a = a.detach()          # a tensor that requires grad refuses the array interface
     if kind != "numba":

@@ -72,6 +72,18 @@ def test_strided_device_input_is_copied_not_misread(rng):
     np.testing.assert_allclose(y_d.copy_to_host(), y_h, rtol=1e-12, atol=1e-12)
 
 
+def test_host_arrays_reach_the_device_with_canonical_strides():
+    """numpy gives a length-1 axis any stride (x[:, None, :] has 0 there, unbatched input's
+    time-major view); on a GPU numba's reshape of such a device array fails ("operation requires
+    copying"), as the layer's (T, B, I) -> (T*B, I) did on an H200. Every stride is set."""
+    from fastrnn.kernels.cuda.runtime.device import to_device
+    x = np.ascontiguousarray(np.arange(12.0).reshape(3, 4)[:, None, :])
+    assert x.strides[1] == 0
+    d = to_device(x)
+    assert d.strides == (32, 32, 8)
+    np.testing.assert_array_equal(d.copy_to_host(), x)
+
+
 @pytest.mark.skipif(SIMULATOR, reason="CuPy and torch CUDA tensors need a GPU (bench/gpu_suite.sh)")
 @pytest.mark.parametrize("kind", ["cupy", "torch"])
 def test_cupy_and_torch_arrays_come_back_as_they_went(rng, kind):

@@ -66,7 +66,7 @@ def _empty(shape, dtype):
 
 
 def _on_device(a):
-    return cuda.to_device(np.ascontiguousarray(a)) if isinstance(a, np.ndarray) else a
+    return device.to_device(a) if isinstance(a, np.ndarray) else a
 
 
 @functools.lru_cache(maxsize=None)

@@ -7,6 +7,7 @@ concurrent-grid mode (tests/grid_simulator.py) runs every block at once and rais
 """
 import warnings
 
+import numpy as np
 from numba import cuda
 from numba.core import config
 from numba.core.errors import NumbaPerformanceWarning
@@ -42,6 +43,15 @@ def allow_shared(compiled, nbytes):
     cufunc = compiled._codelibrary.get_cufunc()
     attr = binding.CUfunction_attribute.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES
     driver.cuKernelSetAttribute(attr, int(nbytes), cufunc.handle, cufunc.device.id)
+
+
+def to_device(a):
+    """A host array on the device, C-contiguous with canonical strides. numpy calls an array
+    contiguous whatever the stride of a length-1 axis (x[:, None, :] has stride 0 there), and
+    cuda.to_device keeps that stride; numba's reshape of the device array then refuses
+    ("operation requires copying"). Reshaping the flat view back sets every stride, without a copy."""
+    a = np.ascontiguousarray(a)
+    return cuda.to_device(a.reshape(-1).reshape(a.shape))
 
 
 def cupy_or_none():
