@@ -161,6 +161,9 @@ def _forward_product(dtype_name, BT):
         rows_p, batch_p, tw = uint32(lay[1]), uint32(lay[2]), uint32(lay[3])
         x, tx, chunk, out = uint32(lay[4]), uint32(lay[5]), uint32(lay[6]), uint32(lay[7])
         ldo, red, S, K = uint32(lay[8]), uint32(lay[9]), uint32(lay[10]), uint32(lay[11])
+        # The previous step's units read out. grid.sync() orders them before this too, but inside
+        # cudadevrt: compute-sanitizer's racecheck flags the pair without a barrier of our own.
+        cuda.syncthreads()
         _zero(smem, out, batch_p * ldo)
         c0 = uint32(0)
         while c0 < K:
