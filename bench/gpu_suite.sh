@@ -11,11 +11,13 @@
 #   calibrate the model's assumptions measured (grid.sync, launch) and each strategy's time per
 #             pass and per step beside the model and cuDNN (bench/gpu_calibrate.py)
 #                                                         -> calibrate.md, calibrate.json
-#   tests     every CUDA test (pytest -k cuda) but the static profile's, with NUMBA_ENABLE_CUDASIM=0: realistic shapes and
-#             multi-block persistent grids; one process per cell side by side, as numba compiles
-#             each kernel once per process and compiling is most of the time -> tests.log
-#   sanitize  compute-sanitizer memcheck and racecheck on bench/gpu_kernels_once.py, one process
-#             per tool and cell side by side              -> sanitizer.log
+#   tests     every CUDA test (pytest -k cuda) but the static profile's, NUMBA_ENABLE_CUDASIM=0:
+#             realistic shapes and multi-block persistent grids; one process per cell side by
+#             side, as numba compiles each kernel once per process and compiling is most of the
+#             time                                        -> tests.log
+#   sanitize  compute-sanitizer memcheck, racecheck, synccheck and initcheck on
+#             bench/gpu_kernels_once.py, one process per tool and cell side by side
+#                                                         -> sanitizer.log
 #   bench     fastrnn bench --backend cuda (LSTM, GRU; B 1..256, H 256 and 1024, T=100) with the
 #             dispatcher's choice, then each strategy forced -> bench-*.json, summary.md tables
 # Where both tests and sanitize are asked for they run at the same time (neither is timed).
@@ -108,7 +110,7 @@ tests_stage() {     # one pytest process per cell group and one for the rest, si
 sanitize_stage() {  # one process per tool and cell, side by side
     local pids=() names=() rc=0 i tool mode modes=(LSTM GRU RNN_TANH RNN_RELU)
     [ $DRY = 1 ] && modes=(GRU)
-    for tool in memcheck racecheck; do
+    for tool in memcheck racecheck synccheck initcheck; do
         for mode in "${modes[@]}"; do
             names+=("$tool $mode")
             if [ $DRY = 1 ]; then
