@@ -11,8 +11,10 @@ Printed, as markdown:
                 strategy forced (FASTRNN_CUDA_STRATEGY), the dispatcher's choice for
                 forward+backward, and torch (cuDNN, strict float32) forward and forward+backward.
                 Per step = (time at T=100 - time at T=50) / 50: the sweep's step with the GEMM
-                phases' share of a step, without the fixed costs of a call. Modelled per step
-                beside it (the model the dispatcher asks, with these kernels' registers)
+                phases' share of a step, without the fixed costs of a call; for the persistent
+                kernel also its own GPU time per step (CUDA events around its launch). Modelled
+                per step beside it (the model the dispatcher asks, with these kernels' registers)
+  host          where one persistent forward+backward call's host time goes (cProfile, LSTM)
   candidates    the persistent plans the dispatcher weighs at B=8 H=1024 (FASTRNN_CUDA_BLOCKS),
                 each measured and modelled per step
 Times are medians of REPEATS calls, each synchronised; the GPU is warmed by one call first.
@@ -152,6 +154,63 @@ class Layer:
         return out
 
 
+class SweepTimer:
+    """Times each persistent sweep kernel's launches with CUDA events, by wrapping the kernel
+    factories layer.py launches through (layer.KERNELS): the sweep alone, without the call's
+    host work and GEMMs. Each factory's kernel is wrapped once, so layer.py's per-kernel caches
+    see the same object every call."""
+
+    def __init__(self):
+        from fastrnn.kernels.cuda import layer
+        self.layer, self.saved, self.events, self.wrapped = layer, dict(layer.KERNELS), [], {}
+
+    def __enter__(self):
+        def factory(make):
+            def wrapped(dt, B):
+                k = make(dt, B)
+                if k not in self.wrapped:
+                    self.wrapped[k] = _Timed(k, self.events)
+                return self.wrapped[k]
+            return wrapped
+        for mode, (fs, fp, bs, bp) in self.saved.items():
+            self.layer.KERNELS[mode] = (fs, factory(fp), bs, factory(bp))
+        return self
+
+    def __exit__(self, *exc):
+        self.layer.KERNELS.update(self.saved)
+
+    def median_us(self, fn, repeats=REPEATS):
+        """Median GPU time of the sweep kernel launched inside fn(), one launch per call."""
+        from numba import cuda
+        fn()
+        cuda.synchronize()
+        self.events.clear()
+        for _ in range(repeats):
+            fn()
+        cuda.synchronize()
+        return statistics.median(a.elapsed_time(b) * 1e3 for a, b in self.events) if self.events else None
+
+
+class _Timed:
+    def __init__(self, kernel, events):
+        self.kernel, self.events = kernel, events
+
+    def __getattr__(self, name):          # compile(), and whatever else layer.py asks of the kernel
+        return getattr(self.kernel, name)
+
+    def __getitem__(self, config):
+        from numba import cuda
+        launch = self.kernel[config]
+
+        def run(*args):
+            start, end = cuda.event(), cuda.event()
+            start.record()
+            launch(*args)
+            end.record()
+            self.events.append((start, end))
+        return run
+
+
 def per_step(fn_of_T):
     """(us per call at T_LONG, us per step from the T_LONG - T_SHORT difference)."""
     long, short = median_us(lambda: fn_of_T(T_LONG)), median_us(lambda: fn_of_T(T_SHORT))
@@ -202,10 +261,17 @@ def measure_layer(layer):
         got = forced(strategy, passes)
         if isinstance(got, str):
             row[strategy] = {"error": got}
-        else:
-            (fl, fs), (bl, bs), plan = got
-            row[strategy] = {"forward_us": fl, "forward_step_us": fs, "backward_us": bl, "backward_step_us": bs,
-                             "plan": plan}
+            continue
+        (fl, fs), (bl, bs), plan = got
+        row[strategy] = {"forward_us": fl, "forward_step_us": fs, "backward_us": bl, "backward_step_us": bs,
+                         "plan": plan}
+        if strategy == "persistent":
+            with SweepTimer() as timer:
+                saved = forced(strategy, lambda: layer.forward(T_LONG))
+                row[strategy]["forward_kernel_step_us"] = forced(
+                    strategy, lambda: timer.median_us(lambda: layer.forward(T_LONG))) / T_LONG
+                row[strategy]["backward_kernel_step_us"] = forced(
+                    strategy, lambda: timer.median_us(lambda: layer.backward(T_LONG, saved))) / T_LONG
     both_long, both_step = per_step(layer.both)
     row["auto"] = {"both_us": both_long, "both_step_us": both_step}
     for bw, name in ((False, "forward"), (True, "backward")):
@@ -240,6 +306,33 @@ def candidates(mode, B, H, rng):
     return rows
 
 
+def host_profile(mode, B, H, rng, calls=3 if SIM else 20):
+    """cProfile of `calls` persistent forward+backward calls (synchronised), the 25 functions
+    with the most time of their own: where a call's fixed host cost goes."""
+    import cProfile
+    import io
+    import pstats
+    from numba import cuda
+    layer = Layer(mode, B, H, rng)
+
+    def both():
+        layer.both(T_LONG)
+        cuda.synchronize()
+    forced("persistent", both)
+    prof = cProfile.Profile()
+    os.environ["FASTRNN_CUDA_STRATEGY"] = "persistent"
+    try:
+        prof.enable()
+        for _ in range(calls):
+            both()
+        prof.disable()
+    finally:
+        os.environ["FASTRNN_CUDA_STRATEGY"] = "auto"
+    out = io.StringIO()
+    pstats.Stats(prof, stream=out).sort_stats("tottime").print_stats(25)
+    return f"{mode} B={B} H={H} T={T_LONG}, {calls} calls\n" + out.getvalue()
+
+
 # -- report ---------------------------------------------------------------------------------------
 
 def _f(v, digits=1):
@@ -253,7 +346,8 @@ def report_fixed(fixed, gpu):
           f"[{fixed['assumed_sync']:.2f}]")
     print(f"- kernel launch from Python, back to back: {fixed['launch']:.2f} us [{fixed['assumed_launch']:.2f} "
           "on the GPU's timeline]\n")
-    print(f"## per pass, float32, T={T_LONG} (us per call / us per step from T={T_LONG} - T={T_SHORT})\n")
+    print(f"## per pass, float32, T={T_LONG} (us per call / us per step from T={T_LONG} - T={T_SHORT}; "
+          "persistent: (the sweep kernel alone per step, CUDA events))\n")
     print("| cell | B | H | step fwd | pers fwd | model pers | model step | step bwd | pers bwd | model pers | "
           "model step | auto fwd+bwd | cuDNN fwd | cuDNN fwd+bwd | cuDNN / auto |")
     print("|" + "---|" * 15, flush=True)
@@ -264,7 +358,8 @@ def report_row(r):
         d = r[strategy]
         if "error" in d:
             return "-"
-        return f"{d[name + '_us']:.0f} / {d[name + '_step_us']:.2f}"
+        kernel = d.get(name + "_kernel_step_us")
+        return f"{d[name + '_us']:.0f} / {d[name + '_step_us']:.2f}" + (f" ({kernel:.2f})" if kernel else "")
     t = r.get("torch")
     ratio = _f(t["both_us"] / r["auto"]["both_us"], 2) if t else "-"
     mf, mb = r["model_forward"], r["model_backward"]
@@ -310,9 +405,11 @@ def main(argv=None):
             print(f"{mode} B={B} H={H}: {time.perf_counter() - t:.0f} s", file=sys.stderr, flush=True)
     cands = candidates(CELLS[0], *CANDIDATE_SHAPE, rng)
     report_rest(rows, cands)
+    host = host_profile(CELLS[0], *CANDIDATE_SHAPE, rng)
+    print(f"\n## host time of a persistent call (cProfile)\n\n```\n{host}```")
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"gpu": gpu, "fixed": fixed, "passes": rows, "candidates": cands}, f, indent=1)
+            json.dump({"gpu": gpu, "fixed": fixed, "passes": rows, "candidates": cands, "host": host}, f, indent=1)
     return 0
 
 
