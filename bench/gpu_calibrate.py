@@ -14,6 +14,7 @@ Printed, as markdown:
                 phases' share of a step, without the fixed costs of a call; for the persistent
                 kernel also its own GPU time per step (CUDA events around its launch). Modelled
                 per step beside it (the model the dispatcher asks, with these kernels' registers)
+  threads       the persistent sweeps' kernel time per step at 128, 256 and 512 threads per block
   host          where one persistent forward+backward call's host time goes (cProfile, LSTM)
   candidates    the persistent plans the dispatcher weighs at B=8 H=1024 (FASTRNN_CUDA_BLOCKS),
                 each measured and modelled per step
@@ -36,6 +37,7 @@ T_LONG, T_SHORT = (4, 2) if SIM else (100, 50)
 CELLS = ("LSTM", "GRU")
 SHAPES = [(1, 8), (2, 8)] if SIM else [(B, H) for H in (1024, 256) for B in (1, 8, 64, 256)]
 CANDIDATE_SHAPE = (2, 8) if SIM else (8, 1024)
+THREAD_SHAPES = [(2, 8)] if SIM else [(1, 1024), (8, 1024), (64, 256)]
 
 
 def median_us(fn, repeats=REPEATS):
@@ -306,6 +308,35 @@ def candidates(mode, B, H, rng):
     return rows
 
 
+def thread_counts(mode, shapes, rng, counts=(128, 256, 512)):
+    """The persistent sweeps' kernel time per step at each block size (dispatch.PERSISTENT_THREADS,
+    which the layouts and the co-residency query follow), the plan otherwise the dispatcher's."""
+    from fastrnn.kernels.cuda import dispatch
+    rows, saved_threads = [], dispatch.PERSISTENT_THREADS
+    for B, H in shapes:
+        layer = Layer(mode, B, H, rng)
+        for n in counts:
+            dispatch.PERSISTENT_THREADS = n
+            try:
+                with SweepTimer() as timer:
+                    def run():
+                        saved = layer.forward(T_LONG)
+                        plan = dispatch.last_plan
+                        fwd = timer.median_us(lambda: layer.forward(T_LONG))
+                        bwd = timer.median_us(lambda: layer.backward(T_LONG, saved))
+                        return plan, fwd, bwd
+                    got = forced("persistent", run)
+            finally:
+                dispatch.PERSISTENT_THREADS = saved_threads
+            if isinstance(got, str):
+                rows.append({"B": B, "H": H, "threads": n, "error": got})
+            else:
+                plan, fwd, bwd = got
+                rows.append({"B": B, "H": H, "threads": n, "blocks": plan.blocks, "units": plan.units_per_block,
+                             "forward_kernel_step_us": fwd / T_LONG, "backward_kernel_step_us": bwd / T_LONG})
+    return rows
+
+
 def host_profile(mode, B, H, rng, calls=3 if SIM else 20):
     """cProfile of `calls` persistent forward+backward calls (synchronised), the 25 functions
     with the most time of their own: where a call's fixed host cost goes."""
@@ -405,11 +436,22 @@ def main(argv=None):
             print(f"{mode} B={B} H={H}: {time.perf_counter() - t:.0f} s", file=sys.stderr, flush=True)
     cands = candidates(CELLS[0], *CANDIDATE_SHAPE, rng)
     report_rest(rows, cands)
+    threads = thread_counts(CELLS[0], THREAD_SHAPES, rng)
+    print(f"\n## threads per block, {CELLS[0]} persistent, the sweep kernel alone (us per step)\n")
+    print("| B | H | threads | blocks | units | forward | backward |")
+    print("|---|---|---|---|---|---|---|")
+    for r in threads:
+        if "error" in r:
+            print(f"| {r['B']} | {r['H']} | {r['threads']} | - | - | {r['error']} | |")
+        else:
+            print(f"| {r['B']} | {r['H']} | {r['threads']} | {r['blocks']} | {r['units']} | "
+                  f"{r['forward_kernel_step_us']:.2f} | {r['backward_kernel_step_us']:.2f} |", flush=True)
     host = host_profile(CELLS[0], *CANDIDATE_SHAPE, rng)
     print(f"\n## host time of a persistent call (cProfile)\n\n```\n{host}```")
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"gpu": gpu, "fixed": fixed, "passes": rows, "candidates": cands, "host": host}, f, indent=1)
+            json.dump({"gpu": gpu, "fixed": fixed, "passes": rows, "candidates": cands, "threads": threads,
+                       "host": host}, f, indent=1)
     return 0
 
 
