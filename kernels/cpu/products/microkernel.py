@@ -4,7 +4,7 @@
 
 a (B, K): rows of h_{t-1} or dG_t (the sweeps), or of a GEMM's a^T (tile_gemm.py: a view that may
 be strided, so a's k stride is read from the array, not assumed); pan (K, NW) one panel: NW = PANEL_BYTES /
-itemsize columns of the other operand, each k a contiguous 128-byte row. `accumulate` adds the
+itemsize columns of the other operand, each k a contiguous PANEL_BYTES row. `accumulate` adds the
 tile to out instead of storing it (a product summed over blocks of k). Per k: NV = 2 vector loads
 of the panel row, one broadcast of a[b + i, k] per row i, 2 * rows FMAs into rows * NV vector
 accumulators, which stay in registers for the whole K loop; a tile ends with plain vector stores,
@@ -13,7 +13,8 @@ outer-product form of a GEMM microkernel: no horizontal sums at all, where the d
 (in_place.rows_dot) ends every 4 x 3 block with 12 of them.
 Why IR: numba's loop vectoriser only splits a reduction over k into lanes; written as scalar
 accumulators over a panel row, LLVM's SLP vectoriser left this loop scalar. Tiles of up to 8 rows
-with AVX-512 (TILE_ROWS): one 8-row tile reads each panel row once, two 4-row tiles twice.
+with AVX-512, 6 with AVX2 (TILE_ROWS): one 8-row tile reads each panel row once, two 4-row tiles
+twice.
 Measurements, per machine: kernels/TUNING.md.
 """
 import llvmlite.binding as llvm
@@ -22,23 +23,21 @@ from numba import types
 from numba.core import cgutils, config
 from numba.extending import intrinsic
 
-PANEL_BYTES = 128       # a panel row: two 64-byte vectors (one zmm each, two ymm each on AVX2)
-VECTOR_BYTES = 64
-
-
-def _tile_rows():
-    # rows * 2 accumulators of 64 bytes: 16 of the 32 zmm registers with AVX-512, beside the two
-    # panel vectors and a broadcast; on AVX2 a 64-byte vector is 2 of its 16 ymm registers, so 3
-    # rows (12 ymm) leave room for the loads.
-    # (the features numba compiles for: the host's, unless NUMBA_CPU_NAME names another CPU)
+def _avx512():
+    # the features numba compiles for: the host's, unless NUMBA_CPU_NAME names another CPU
     if config.CPU_NAME and config.CPU_NAME != "host":
         features = config.CPU_FEATURES or ""
     else:
         features = llvm.get_host_cpu_features().flatten()
-    return 8 if "+avx512f" in features else 3
+    return "+avx512f" in features
 
 
-TILE_ROWS = _tile_rows()
+# One vector is one register: a zmm with AVX-512, a ymm otherwise. A tile keeps rows x 2
+# accumulators, beside the two panel vectors and a broadcast: 8 rows take 16 + 3 of the 32 zmm,
+# 6 rows 12 + 3 of AVX2's 16 ymm (the 6 x 16 float tile of BLIS and OpenBLAS on Haswell and Zen).
+VECTOR_BYTES = 64 if _avx512() else 32
+PANEL_BYTES = 2 * VECTOR_BYTES      # a panel row: two vectors
+TILE_ROWS = 8 if VECTOR_BYTES == 64 else 6
 
 
 class _Emit:

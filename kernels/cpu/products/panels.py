@@ -4,7 +4,7 @@ per-step product (recurrent.py), blocks of the GEMMs' b (W_ih, W_ih^T, X, H_prev
 A packed matrix M (K, N) is pans (S, K, NW): NW = PANEL_BYTES / itemsize columns per panel,
 pans[s, k, j] = M[k, s*NW + j], each panel's K rows contiguous, its last columns past N zero.
 A sweep's member packs the columns it produces once (S = panel_count(its columns, NW)), then
-every step reads its panels in order, a stream of 128-byte rows with no cache-set conflicts
+every step reads its panels in order, a stream of PANEL_BYTES rows with no cache-set conflicts
 (W_hh's own rows are often a power of two bytes apart).
     forward   M = W_hh^T (H, G*H), one packed block per gate: pack_rows of W_hh
     backward  M = W_hh   (G*H, H), the member's units:        pack_columns of W_hh
@@ -13,6 +13,8 @@ rows (T * B) to repay it.
 """
 from ..runtime.jit import kernel
 from .microkernel import PANEL_BYTES, TILE_ROWS, tile1, tile2, tile3, tile4, tile5, tile6, tile7, tile8
+
+RUN = PANEL_BYTES // 8      # a float64 panel row: 16 elements with AVX-512, 8 with AVX2
 
 
 @kernel
@@ -54,11 +56,11 @@ def pack_columns(w, c0, c1, pans):
             pan = pans[s, k]
             src = row[c0 + s * NW:c0 + s * NW + n]
             if n == NW:
-                # Fixed 16-element runs (NW is 32 or 16): a loop of n iterations is vectorised
-                # for 64 at a time and left scalar at n = 32 (tile_gemm.py packs all of b this
-                # way: kernels/TUNING.md)
-                for j0 in range(0, NW, 16):
-                    for j in range(16):
+                # Fixed runs of RUN elements, which divide NW for either dtype: a loop of n
+                # iterations is vectorised for 64 at a time and left scalar at n = 32 (tile_gemm.py
+                # packs all of b this way: kernels/TUNING.md)
+                for j0 in range(0, NW, RUN):
+                    for j in range(RUN):
                         pan[j0 + j] = src[j0 + j]
             else:
                 for j in range(n):
@@ -71,7 +73,7 @@ def pack_columns(w, c0, c1, pans):
 def panels_dot(a, pans, out, c, n, accumulate):
     """out[:, c:c+n] = a (B, K) M[:, :n], M packed in pans (S, K, NW), of which the first
     panel_count(n, NW) panels are read: every row of a, in tiles of at most TILE_ROWS rows by one
-    panel. A panel (K * 128 bytes) stays in L1 or L2 while the tiles walk down a. `accumulate`:
+    panel. A panel (K * PANEL_BYTES) stays in L1 or L2 while the tiles walk down a. `accumulate`:
     out[:, c:c+n] += the product."""
     B = a.shape[0]
     NW = pans.shape[2]
