@@ -102,8 +102,10 @@ class Layer:
 
     def __init__(self, mode, B, H, rng):
         from numba import cuda
+
+        from fastrnn.modes import MODES
         self.mode, self.B, self.H = mode, B, H
-        G = {"LSTM": 4, "GRU": 3}[mode]
+        G = MODES[mode].gates
         s = 1 / np.sqrt(H)
         self.w = [rng.uniform(-s, s, shape).astype(np.float32) for shape in ((G * H, H), (G * H, H), (G * H,), (G * H,))]
         self.dw = [cuda.to_device(a) for a in self.w]
@@ -134,12 +136,12 @@ class Layer:
                 return None
         except ImportError:
             return None
-        from fastrnn.bench.runners import strict_float32_cudnn
+        from fastrnn.bench.runners import strict_float32_cudnn, torch_layer
         strict_float32_cudnn()
-        module = {"LSTM": torch.nn.LSTM, "GRU": torch.nn.GRU}[self.mode](self.H, self.H).cuda()
-        with torch.no_grad():
-            for p, a in zip((module.weight_ih_l0, module.weight_hh_l0, module.bias_ih_l0, module.bias_hh_l0), self.w):
-                p.copy_(torch.from_numpy(a))
+        module = torch_layer(self.mode.lower(), self.H, self.H)
+        names = ("weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0")
+        module.load_state_dict({n: torch.from_numpy(a) for n, a in zip(names, self.w)})
+        module.cuda()
         out = {}
         for T in (T_LONG, T_SHORT):
             x = torch.as_tensor(self.x[T].copy_to_host(), device="cuda").requires_grad_()
@@ -190,7 +192,9 @@ class SweepTimer:
         for _ in range(repeats):
             fn()
         cuda.synchronize()
-        return statistics.median(a.elapsed_time(b) * 1e3 for a, b in self.events) if self.events else None
+        if not self.events:
+            raise RuntimeError("no persistent sweep kernel was launched to time")
+        return statistics.median(a.elapsed_time(b) * 1e3 for a, b in self.events)
 
 
 class _Timed:
@@ -211,6 +215,20 @@ class _Timed:
             end.record()
             self.events.append((start, end))
         return run
+
+
+def kernel_steps(layer):
+    """(plan, forward us per step, backward us per step) of the persistent sweep kernels alone
+    (SweepTimer), the persistent strategy forced; the dispatcher's reason where it cannot run."""
+    from fastrnn.kernels.cuda import dispatch
+
+    def run():
+        with SweepTimer() as timer:
+            saved = layer.forward(T_LONG)
+            plan = dispatch.last_plan
+            return (plan, timer.median_us(lambda: layer.forward(T_LONG)) / T_LONG,
+                    timer.median_us(lambda: layer.backward(T_LONG, saved)) / T_LONG)
+    return forced("persistent", run)
 
 
 def per_step(fn_of_T):
@@ -268,12 +286,7 @@ def measure_layer(layer):
         row[strategy] = {"forward_us": fl, "forward_step_us": fs, "backward_us": bl, "backward_step_us": bs,
                          "plan": plan}
         if strategy == "persistent":
-            with SweepTimer() as timer:
-                saved = forced(strategy, lambda: layer.forward(T_LONG))
-                row[strategy]["forward_kernel_step_us"] = forced(
-                    strategy, lambda: timer.median_us(lambda: layer.forward(T_LONG))) / T_LONG
-                row[strategy]["backward_kernel_step_us"] = forced(
-                    strategy, lambda: timer.median_us(lambda: layer.backward(T_LONG, saved))) / T_LONG
+            _, row[strategy]["forward_kernel_step_us"], row[strategy]["backward_kernel_step_us"] = kernel_steps(layer)
     both_long, both_step = per_step(layer.both)
     row["auto"] = {"both_us": both_long, "both_step_us": both_step}
     for bw, name in ((False, "forward"), (True, "backward")):
@@ -318,14 +331,7 @@ def thread_counts(mode, shapes, rng, counts=(128, 256, 512)):
         for n in counts:
             dispatch.PERSISTENT_THREADS = n
             try:
-                with SweepTimer() as timer:
-                    def run():
-                        saved = layer.forward(T_LONG)
-                        plan = dispatch.last_plan
-                        fwd = timer.median_us(lambda: layer.forward(T_LONG))
-                        bwd = timer.median_us(lambda: layer.backward(T_LONG, saved))
-                        return plan, fwd, bwd
-                    got = forced("persistent", run)
+                got = kernel_steps(layer)
             finally:
                 dispatch.PERSISTENT_THREADS = saved_threads
             if isinstance(got, str):
@@ -333,7 +339,7 @@ def thread_counts(mode, shapes, rng, counts=(128, 256, 512)):
             else:
                 plan, fwd, bwd = got
                 rows.append({"B": B, "H": H, "threads": n, "blocks": plan.blocks, "units": plan.units_per_block,
-                             "forward_kernel_step_us": fwd / T_LONG, "backward_kernel_step_us": bwd / T_LONG})
+                             "forward_kernel_step_us": fwd, "backward_kernel_step_us": bwd})
     return rows
 
 
