@@ -15,12 +15,13 @@ from typing import NamedTuple, Optional
 import numpy as np
 
 from ...modes import MODES
-from .cells.gru_backward import GRUBackward, gru_backward_sweep
-from .cells.gru_forward import GRUForward, gru_forward_sweep
-from .cells.lstm_backward import LSTMBackward, lstm_backward_sweep
-from .cells.lstm_forward import LSTMForward, lstm_forward_sweep
-from .cells.rnn_backward import RNNBackward, rnn_backward_sweep
-from .cells.rnn_forward import RNNForward, rnn_forward_sweep
+from .cells.gru_backward import GRUBackward, gru_backward_once, gru_backward_sweep
+from .cells.gru_forward import GRUForward, gru_forward_once, gru_forward_sweep
+from .cells.lstm_backward import LSTMBackward, lstm_backward_once, lstm_backward_sweep
+from .cells.lstm_forward import LSTMForward, lstm_forward_once, lstm_forward_sweep
+from .cells.rnn_backward import RNNBackward, rnn_backward_once, rnn_backward_sweep
+from .cells.rnn_forward import RNNForward, rnn_forward_once, rnn_forward_sweep
+from .once import Grads
 from .products import few_rows
 from .products.bias_grad import column_sums
 from .products.panels import panel_count, panel_width
@@ -106,13 +107,24 @@ def _scratch(blocks, B, GH, H, dtype, packed, forward, sync):
     return Scratch(rec, memory.empty((P, B, H), dtype), pans, sync)
 
 
+# The kernels of each cell: (forward sweep, one-step forward, backward sweep, one-step backward).
+_KERNELS = {
+    "LSTM": (lstm_forward_sweep, lstm_forward_once, lstm_backward_sweep, lstm_backward_once),
+    "GRU": (gru_forward_sweep, gru_forward_once, gru_backward_sweep, gru_backward_once),
+    "RNN_TANH": (rnn_forward_sweep, rnn_forward_once, rnn_backward_sweep, rnn_backward_once),
+    "RNN_RELU": (rnn_forward_sweep, rnn_forward_once, rnn_backward_sweep, rnn_backward_once),
+}
+
+
 @team.session()    # the whole call holds the team
 def forward(mode, x, state0, w_ih, w_hh, b_ih, b_hh, reverse=False, need_grad=True, lengths=None):
     T, B, _ = x.shape
     H = w_hh.shape[1]
     packed = T * B >= FORWARD_PACK_ROWS
     lens = np.asarray(lengths, dtype=np.int64) if lengths is not None else np.full(B, T, dtype=np.int64)
-    xp = _project(x, w_ih)
+    # one step over few rows: the products and the step in one run (once.py)
+    once = T == 1 and not packed
+    xp = memory.empty((1, B, w_hh.shape[0]), x.dtype) if once else _project(x, w_ih)
     h0 = state0[0]
     y, h_prev = _outputs(h0, T, reverse, need_grad)
     saved_len = T if need_grad else 1   # buffers only backward reads shrink to one step
@@ -122,12 +134,17 @@ def forward(mode, x, state0, w_ih, w_hh, b_ih, b_hh, reverse=False, need_grad=Tr
     else:
         bias = b_ih + b_hh
     if mode == "LSTM":
-        kernel, cell = lstm_forward_sweep, LSTMForward(state0[1].copy(), memory.empty((saved_len, B, H), x.dtype))
+        cell = LSTMForward(state0[1].copy(), memory.empty((saved_len, B, H), x.dtype))
     elif mode == "GRU":
-        kernel, cell = gru_forward_sweep, GRUForward(b_hh[2 * H:].copy(), memory.empty((saved_len, B, H), x.dtype))
+        cell = GRUForward(b_hh[2 * H:].copy(), memory.empty((saved_len, B, H), x.dtype))
     else:
-        kernel, cell = rnn_forward_sweep, RNNForward(MODES[mode].nonlinearity == "relu")
-    _sweep(kernel, Forward(xp, w_hh, bias, h0, y, lens, reverse, need_grad), cell, packed, True)
+        cell = RNNForward(MODES[mode].nonlinearity == "relu")
+    sweep, step_once = _KERNELS[mode][:2]
+    fw = Forward(xp, w_hh, bias, h0, y, lens, reverse, need_grad)
+    if once:
+        _forward_once(step_once, fw, cell, x[0], w_ih)
+    else:
+        _sweep(sweep, fw, cell, packed, True)
     state_n = (_last_h(y, lengths, lens, reverse),)
     if mode == "LSTM":
         state_n += (cell.c,)
@@ -138,6 +155,16 @@ def forward(mode, x, state0, w_ih, w_hh, b_ih, b_hh, reverse=False, need_grad=Tr
         return y, state_n, None
     gates = None if MODES[mode].gates == 1 else xp   # RNN backward needs only y
     return y, state_n, Saved(mode, x, h0, w_ih, w_hh, reverse, gates, y, h_prev, kept, lens)
+
+
+def _forward_once(kernel, fw, cell, x, w_ih):
+    # x (B, I): the members split the hidden units (every gate block's rows for them); the work
+    # that decides the split counts reading the weights, as few_rows.py's products do
+    B, I = x.shape
+    GH, H = fw.w_hh.shape
+    units = team.unit_ranges(H, (B + few_rows.ELEMENT_WORK) * GH * (I + H), 1)
+    rec = memory.empty((B, GH), x.dtype)
+    team.run(kernel, (tuple(fw), tuple(cell), x, w_ih, rec), [(0, B, u0, u1) for u0, u1 in units])
 
 
 def _outputs(h0, T, reverse, need_grad):
@@ -179,15 +206,32 @@ def backward(saved, dy, dstate_n):
     # GRU's dn * r: dG on W_hh's n rows (cells/gru_backward.py); the other cells have none
     dg_tail = memory.empty((T, B, H if saved.mode == "GRU" else 0), dt)
     if saved.mode == "LSTM":
-        kernel, cell = lstm_backward_sweep, LSTMBackward(*saved.cell, dstate_n[1].copy())
+        cell = LSTMBackward(*saved.cell, dstate_n[1].copy())
     elif saved.mode == "GRU":
-        kernel, cell = gru_backward_sweep, GRUBackward(*saved.cell)
+        cell = GRUBackward(*saved.cell)
     else:
-        kernel, cell = rnn_backward_sweep, RNNBackward(MODES[saved.mode].nonlinearity == "relu")
+        cell = RNNBackward(MODES[saved.mode].nonlinearity == "relu")
     bw = Backward(gates, saved.y, saved.h0, w_hh, dy, dh, dg, dg_tail, saved.lens, saved.reverse)
-    _sweep(kernel, bw, cell, packed, False)
     dstate0 = (dh, cell.dc) if saved.mode == "LSTM" else (dh,)
+    if T == 1 and not packed:       # one step over few rows (once.py)
+        dx, grads = _backward_once(_KERNELS[saved.mode][3], bw, cell, saved.x[0], saved.w_ih)
+        return dx.reshape(saved.x.shape), dstate0, grads
+    _sweep(_KERNELS[saved.mode][2], bw, cell, packed, False)
     return (_input_grad(dg, saved.w_ih, saved.x.shape), dstate0, _weight_grads(saved, dg, dg_tail))
+
+
+def _backward_once(kernel, bw, cell, x, w_ih):
+    # x (B, I): the members split the hidden units as _forward_once does, and the columns of dx
+    B, I = x.shape
+    GH, H = bw.w_hh.shape
+    dt = x.dtype
+    units = team.unit_ranges(H, (B + few_rows.ELEMENT_WORK) * GH * (I + H), 1)
+    grads = Grads(memory.empty(w_ih.shape, dt), memory.empty(bw.w_hh.shape, dt),
+                  memory.empty(GH, dt), memory.empty(GH, dt))
+    dx = memory.empty((B, I), dt)
+    team.run(kernel, (tuple(bw), tuple(cell), x, w_ih, tuple(grads), dx, team.new_sync(1, len(units))),
+             [(0, B, u0, u1) for u0, u1 in units])
+    return dx, tuple(grads)
 
 
 def _input_grad(dg, w_ih, x_shape):

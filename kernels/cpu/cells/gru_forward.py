@@ -8,6 +8,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ..once import forward_once
 from ..runtime.jit import kernel
 from ..sweep import Forward, Scratch, active, forward_sweep, units3, zero_units
 from .activations import sigmoid, tanh
@@ -53,3 +54,9 @@ def gru_forward_step(cell, fw, rec, h_prev, t, b0, b1, u0, u1):
 def gru_forward_sweep(fw, cell, scratch, blocks, p):
     """The sweep (sweep.py) of member p: fw, cell, scratch arrive as plain tuples."""
     forward_sweep(gru_forward_step, Forward(*fw), GRUForward(*cell), Scratch(*scratch), blocks, p)
+
+
+@kernel
+def gru_forward_once(fw, cell, x, w_ih, rec, blocks, p):
+    """A one-step forward (once.py) of member p: fw and cell arrive as plain tuples."""
+    forward_once(gru_forward_step, Forward(*fw), GRUForward(*cell), x, w_ih, rec, blocks, p)

@@ -9,6 +9,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ..once import Grads, backward_once
 from ..runtime.jit import kernel
 from ..sweep import Backward, Scratch, active, backward_sweep, state_before, units4, zero_units
 from .activations import tanh
@@ -60,3 +61,10 @@ def lstm_backward_step(cell, bw, h_prev, t, b0, b1, u0, u1):
 def lstm_backward_sweep(bw, cell, scratch, blocks, p):
     """The sweep (sweep.py) of member p: bw, cell, scratch arrive as plain tuples."""
     backward_sweep(lstm_backward_step, Backward(*bw), LSTMBackward(*cell), Scratch(*scratch), blocks, p)
+
+
+@kernel
+def lstm_backward_once(bw, cell, x, w_ih, grads, dx, sync, blocks, p):
+    """A one-step backward (once.py) of member p: bw, cell and grads arrive as plain tuples."""
+    backward_once(lstm_backward_step, Backward(*bw), LSTMBackward(*cell), x, w_ih, Grads(*grads), dx, sync,
+                  blocks, p)

@@ -9,6 +9,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ..once import forward_once
 from ..runtime.jit import kernel
 from ..sweep import Forward, Scratch, active, copy_into, forward_sweep, units4, zero_units
 from .activations import sigmoid, tanh
@@ -60,3 +61,9 @@ def lstm_forward_step(cell, fw, rec, h_prev, t, b0, b1, u0, u1):
 def lstm_forward_sweep(fw, cell, scratch, blocks, p):
     """The sweep (sweep.py) of member p: fw, cell, scratch arrive as plain tuples."""
     forward_sweep(lstm_forward_step, Forward(*fw), LSTMForward(*cell), Scratch(*scratch), blocks, p)
+
+
+@kernel
+def lstm_forward_once(fw, cell, x, w_ih, rec, blocks, p):
+    """A one-step forward (once.py) of member p: fw and cell arrive as plain tuples."""
+    forward_once(lstm_forward_step, Forward(*fw), LSTMForward(*cell), x, w_ih, rec, blocks, p)

@@ -6,6 +6,7 @@ tanh' = 1 - h^2, relu' = [h > 0].
 """
 from typing import NamedTuple
 
+from ..once import Grads, backward_once
 from ..runtime.jit import kernel
 from ..sweep import Backward, Scratch, active, backward_sweep, zero_units
 
@@ -42,3 +43,10 @@ def rnn_backward_step(cell, bw, h_prev, t, b0, b1, u0, u1):
 def rnn_backward_sweep(bw, cell, scratch, blocks, p):
     """The sweep (sweep.py) of member p: bw, cell, scratch arrive as plain tuples."""
     backward_sweep(rnn_backward_step, Backward(*bw), RNNBackward(*cell), Scratch(*scratch), blocks, p)
+
+
+@kernel
+def rnn_backward_once(bw, cell, x, w_ih, grads, dx, sync, blocks, p):
+    """A one-step backward (once.py) of member p: bw, cell and grads arrive as plain tuples."""
+    backward_once(rnn_backward_step, Backward(*bw), RNNBackward(*cell), x, w_ih, Grads(*grads), dx, sync,
+                  blocks, p)

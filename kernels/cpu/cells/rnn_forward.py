@@ -5,6 +5,7 @@ Shapes: B batch, H hidden size. Backward needs only h_t, so nothing else is save
 """
 from typing import NamedTuple
 
+from ..once import forward_once
 from ..runtime.jit import kernel
 from ..sweep import Forward, Scratch, active, forward_sweep, zero_units
 from .activations import tanh
@@ -40,3 +41,9 @@ def rnn_forward_step(cell, fw, rec, h_prev, t, b0, b1, u0, u1):
 def rnn_forward_sweep(fw, cell, scratch, blocks, p):
     """The sweep (sweep.py) of member p: fw, cell, scratch arrive as plain tuples."""
     forward_sweep(rnn_forward_step, Forward(*fw), RNNForward(*cell), Scratch(*scratch), blocks, p)
+
+
+@kernel
+def rnn_forward_once(fw, cell, x, w_ih, rec, blocks, p):
+    """A one-step forward (once.py) of member p: fw and cell arrive as plain tuples."""
+    forward_once(rnn_forward_step, Forward(*fw), RNNForward(*cell), x, w_ih, rec, blocks, p)
