@@ -8,10 +8,17 @@ import numpy as np
 DTYPES = {"float32": np.float32, "float64": np.float64}
 
 
+# Every spelling a call passes, looked up without np.dtype(...).name (several microseconds).
+_DTYPE_KEYS = {**DTYPES, np.float32: np.float32, np.float64: np.float64,
+               np.dtype(np.float32): np.float32, np.dtype(np.float64): np.float64}
+
+
 def dtype_of(dtype):
     """'float32' / 'float64' / np.float32 / np.dtype('float64') -> np.float32 or np.float64."""
-    if dtype is np.float32 or dtype is np.float64:      # the common case, without np.dtype's cost
-        return dtype
+    try:
+        return _DTYPE_KEYS[dtype]
+    except (KeyError, TypeError):       # another spelling, or unhashable: numpy decides
+        pass
     try:
         key = np.dtype(dtype).name
     except TypeError:

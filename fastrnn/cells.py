@@ -12,74 +12,151 @@ Shapes: x (B, I) or (I,); h, c (B, H) or (H,). A cell is a one-step layer: the s
 import numpy as np
 
 from . import backends, functional
+from ._arrays import kind_of
 from ._checks import dtype_of, float_array, positive_int, shape_is
 from ._params import HasParameters, init_uniform
-from .modes import rnn_mode
+from .modes import MODES, rnn_mode
+
+_STATE_NAMES = ("h", "c")
 
 
-def _as_layer_weights(cell_params):
-    return {f"{k}_l0": v for k, v in cell_params.items()}
+def _step(mode, x, state, weights, backend, need_grad, dtype):
+    """One step: x (B, I) or (I,); state a tuple of (B, H) or (H,) arrays, entries None for zeros,
+    or None; weights (w_ih (G*H, I), w_hh (G*H, H), b_ih, b_hh (G*H,) or both None), checked.
+    -> (new state tuple, saved). Host arrays on a host backend go straight to the backend's layer
+    (one layer, one direction, one step: a cell is exactly that), past functional.forward's
+    stacking of layers, whose Python costs more than the step's kernel at B=1."""
+    if kind_of(x) != "numpy" or backends.resolve(backend) == "cuda":
+        return _step_functional(mode, x, state, weights, backend, need_grad, dtype)
+    x = float_array("x", x, dtype)
+    w_ih, w_hh, b_ih, b_hh = weights
+    I, H = w_ih.shape[1], w_hh.shape[1]
+    _check_x(x, I)
+    B = x.shape[0] if x.ndim == 2 else 1
+    state0 = []
+    for name, s in zip(_STATE_NAMES, state or (None,) * MODES[mode].states):
+        if s is None:
+            state0.append(np.zeros((B, H), dtype))
+            continue
+        s = float_array(name, s, dtype)
+        shape_is(name, s, x.shape[:-1] + (H,))
+        state0.append(s.reshape(B, H))
+    if b_ih is None:
+        b_ih = b_hh = np.zeros(w_hh.shape[0], dtype)
+    _, state_n, saved = backends.get(backend).forward(mode, x.reshape(1, B, I), tuple(state0), w_ih, w_hh,
+                                                      b_ih, b_hh, need_grad=need_grad)
+    return tuple(s.reshape(x.shape[:-1] + (H,)) for s in state_n), saved
 
 
-def _step(mode, x, state, weights, backend, need_grad, dtype=None):
-    """One step through functional.forward: x (B, I) or (I,), state tuple of (B, H) or (H,)."""
-    if dtype is None:
-        dtype = np.asarray(weights["weight_hh_l0"]).dtype
-    x = float_array("x", x, dtype_of(dtype))
+def _check_x(x, I):
     if x.ndim not in (1, 2):
         raise ValueError(f"x must be 2-D (B, I) or 1-D (I,); got shape {x.shape}")
-    # Checked here, in the caller's shapes: functional.forward would name its (1, B, .) layout.
-    for key in ("weight_ih_l0", "weight_hh_l0"):
-        if len(np.shape(weights[key])) != 2:
-            raise ValueError(f"{key} must be 2-D; got shape {np.shape(weights[key])}")
-    I, H = np.shape(weights["weight_ih_l0"])[1], np.shape(weights["weight_hh_l0"])[1]
     if x.shape[-1] != I:
         raise ValueError(f"x must have input_size={I} features in its last dimension; got shape {x.shape}")
-    state_shape = x.shape[:-1] + (H,)
+
+
+def _step_functional(mode, x, state, weights, backend, need_grad, dtype):
+    """_step through functional.forward, for CUDA arrays and backend "cuda" (functional.forward
+    moves numpy arrays to the device and back): the saved context is functional's."""
+    dt = dtype_of(dtype)
+    x = _array("x", x, dt)
+    w_ih, w_hh, b_ih, b_hh = weights
+    _check_x(x, w_ih.shape[1])
+    state_shape = x.shape[:-1] + (w_hh.shape[1],)
     hx = None
     if state is not None:
         hx = []
-        for n, s in zip(("h", "c"), state):
+        for n, s in zip(_STATE_NAMES, state):
             if s is not None:
-                s = float_array(n, s, dtype_of(dtype))
+                s = _array(n, s, dt)
                 shape_is(n, s, state_shape)
-                s = s[None]
+                s = _lead(s)
             hx.append(s)
         hx = tuple(hx)
-    y, hx_n, ctx = functional.forward(mode, x[None], hx, weights, backend=backend,
-                                      need_grad=need_grad, dtype=dtype)
-    return tuple(s[0] for s in hx_n), ctx
-
-
-def _functional_weights(w_ih, w_hh, b_ih, b_hh):
     w = {"weight_ih_l0": w_ih, "weight_hh_l0": w_hh}
-    if (b_ih is None) != (b_hh is None):
-        raise ValueError("give both b_ih and b_hh, or neither")
     if b_ih is not None:
         w.update(bias_ih_l0=b_ih, bias_hh_l0=b_hh)
-    return w
+    y, hx_n, ctx = functional.forward(mode, _lead(x), hx, w, backend=backend, need_grad=need_grad, dtype=dt)
+    return tuple(s.reshape(s.shape[1:]) for s in hx_n), ctx
+
+
+def _array(name, a, dtype):
+    # host arrays as numpy of dtype; CUDA arrays as numba device arrays, dtype checked
+    return float_array(name, a, dtype) if kind_of(a) == "numpy" else functional.DeviceOps.array(name, a, dtype)
+
+
+def _lead(a):
+    """a with a leading axis of 1 (the layer's T or L*D), for any kind of array."""
+    return a.reshape((1,) + tuple(a.shape))
+
+
+def _step_backward(saved, backend, grads, dtype):
+    """Backward of one _step: grads tuple of (B, H) or (H,) gradients of the new state (entries
+    None for zeros) -> grad_x, grad_state0 (tuple), (dw_ih, dw_hh, db_ih, db_hh)."""
+    if isinstance(saved, functional.Context):
+        # h1 is both the step's output and its final state: its gradient goes in once, as grad_y.
+        gh = grads[0]
+        rest = tuple(None if g is None else _lead(g) for g in grads[1:])
+        grad_x, grad_hx0, g = functional.backward(saved, None if gh is None else _lead(gh), (None,) + rest)
+        drop = lambda a: a.reshape(a.shape[1:])     # noqa: E731
+        names = ("weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0")
+        return drop(grad_x), tuple(map(drop, grad_hx0)), tuple(g.get(k) for k in names)
+    shape = next(g.shape for g in grads if g is not None)
+    B, H = (shape[0] if len(shape) == 2 else 1), shape[-1]
+    dstate = tuple(np.zeros((B, H), dtype) if g is None else g.reshape(B, H) for g in grads)
+    dy = np.zeros((1, B, H), dtype)
+    dx, dstate0, wgrads = backends.get(backend).backward(saved, dy, dstate)
+    lead = shape[:-1]
+    return dx.reshape(lead + (dx.shape[2],)), tuple(s.reshape(lead + (H,)) for s in dstate0), wgrads
+
+
+def _functional_step(mode, x, state, w_ih, w_hh, b_ih, b_hh, backend):
+    """A functional cell call: the weights checked here for the host path (the cells' classes
+    own theirs), by functional.forward otherwise."""
+    if (b_ih is None) != (b_hh is None):
+        raise ValueError("give both b_ih and b_hh, or neither")
+    dtype = dtype_of(functional._dtype_name(w_hh))
+    weights = (w_ih, w_hh, b_ih, b_hh)
+    if kind_of(x) == "numpy" and backends.resolve(backend) != "cuda":
+        weights = _host_weights(mode, weights, dtype)
+    new, _ = _step(mode, x, state, weights, backend, False, dtype)
+    return new
+
+
+def _host_weights(mode, weights, dtype):
+    names = ("w_ih", "w_hh", "b_ih", "b_hh")
+    ws = [None if w is None else float_array(n, w, dtype) for n, w in zip(names, weights)]
+    for n, w in zip(names[:2], ws):
+        if w.ndim != 2:
+            raise ValueError(f"{n} must be 2-D; got shape {w.shape}")
+    GH, H = ws[1].shape
+    if GH != MODES[mode].gates * H:
+        raise ValueError(f"w_hh must be ({MODES[mode].gates}*H, H) for {mode}; got shape {ws[1].shape}")
+    if ws[0].shape[0] != GH:
+        raise ValueError(f"w_ih must have {GH} rows, as w_hh; got shape {ws[0].shape}")
+    for n, b in zip(names[2:], ws[2:]):
+        if b is not None:
+            shape_is(n, b, (GH,))
+    return tuple(ws)
 
 
 def lstm_cell(x, hx, w_ih, w_hh, b_ih=None, b_hh=None, *, backend="auto"):
     """One LSTM step: x (B, I), hx = (h, c) each (B, H) or None -> (h1, c1)."""
-    (h1, c1), _ = _step("LSTM", x, hx, _functional_weights(w_ih, w_hh, b_ih, b_hh), backend, False)
+    h1, c1 = _functional_step("LSTM", x, hx, w_ih, w_hh, b_ih, b_hh, backend)
     return h1, c1
 
 
 def gru_cell(x, h, w_ih, w_hh, b_ih=None, b_hh=None, *, backend="auto"):
     """One GRU step: x (B, I), h (B, H) or None -> h1."""
-    (h1,), _ = _step("GRU", x, None if h is None else (h,),
-                     _functional_weights(w_ih, w_hh, b_ih, b_hh), backend, False)
+    (h1,) = _functional_step("GRU", x, None if h is None else (h,), w_ih, w_hh, b_ih, b_hh, backend)
     return h1
 
 
 def rnn_cell(x, h, w_ih, w_hh, b_ih=None, b_hh=None, *, nonlinearity="tanh", backend="auto"):
     """One Elman step: x (B, I), h (B, H) or None -> h1."""
-    (h1,), _ = _step(rnn_mode(nonlinearity), x, None if h is None else (h,),
-                     _functional_weights(w_ih, w_hh, b_ih, b_hh), backend, False)
+    (h1,) = _functional_step(rnn_mode(nonlinearity), x, None if h is None else (h,), w_ih, w_hh, b_ih, b_hh,
+                             backend)
     return h1
-
-
 
 
 class _CellBase(HasParameters):
@@ -99,8 +176,9 @@ class _CellBase(HasParameters):
         self._ctx = None
 
     def _call(self, x, state, need_grad):
-        new_state, self._ctx = _step(self.mode, x, state, _as_layer_weights(self._params),
-                                     self.backend, need_grad, self.dtype)
+        p = self._params
+        weights = (p["weight_ih"], p["weight_hh"], p.get("bias_ih"), p.get("bias_hh"))
+        new_state, self._ctx = _step(self.mode, x, state, weights, self.backend, need_grad, self.dtype)
         self._state_shape = new_state[0].shape
         return new_state
 
@@ -114,13 +192,11 @@ class _CellBase(HasParameters):
                 g = float_array(name, g, self.dtype)
                 shape_is(name, g, self._state_shape)
             grads.append(g)
-        # h1 is both the step's output and its final state: feed its gradient in once, as grad_y.
-        gh = grads[0]
-        rest = tuple(None if g is None else g[None] for g in grads[1:])
-        grad_y = None if gh is None else gh[None]
-        grad_x, grad_hx0, grads = functional.backward(self._ctx, grad_y, (None,) + rest)
-        self.grads = {k[:-3]: v for k, v in grads.items()}
-        return grad_x[0], tuple(g[0] for g in grad_hx0)
+        if all(g is None for g in grads):
+            grads[0] = np.zeros(self._state_shape, self.dtype)
+        grad_x, grad_state0, wgrads = _step_backward(self._ctx, self.backend, tuple(grads), self.dtype)
+        self.grads = dict(zip(self._params, wgrads))
+        return grad_x, grad_state0
 
 
 class LSTMCell(_CellBase):

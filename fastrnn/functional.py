@@ -271,6 +271,8 @@ def _dtype_name(a):
     dtype = getattr(a, "dtype", None)
     if dtype is None:
         return np.asarray(a).dtype
+    if isinstance(dtype, np.dtype):
+        return dtype
     return str(dtype).replace("torch.", "")     # torch.float32 -> 'float32'
 
 

@@ -65,7 +65,11 @@ def main(argv=None):
     p.add_argument("--repeats", type=int, help=f"timed blocks per side (default {REPEATS}, {QUICK_REPEATS} with --quick)")
     p.add_argument("--no-torch", action="store_true", help="time fastrnn alone")
     p.add_argument("--out", metavar="DIR", help="write table.txt, results.json and ratio.png here")
+    p.add_argument("--cells", action="store_true",
+                   help="one-step calls instead (cells, T=1 layers; forward, float32) against torch's, on the CPU")
     args = p.parse_args(argv)
+    if args.cells:
+        return _cells_main(p, args, argv)
     if args.repeats is None:
         args.repeats = QUICK_REPEATS if args.quick else REPEATS
     if args.repeats < 1:
@@ -94,4 +98,26 @@ def main(argv=None):
         wrote_plot = report.plot(os.path.join(args.out, "ratio.png"), rows)
         print(f"\nwrote {args.out}/table.txt, results.json" + (", ratio.png" if wrote_plot else
               " (no plot: it needs matplotlib and torch timings)"))
+    return 0
+
+
+def _cells_main(parser, args, argv):
+    """`fastrnn bench --cells` (cells.py): needs torch, the other side of every row."""
+    from . import cells
+    if args.backend != "cpu" or args.shapes or args.quick or args.cell or args.no_torch:
+        parser.error("--cells takes only --out: it times fixed rows (cells.ROWS) on the CPU against torch")
+    info = report.machine()
+    if info["torch"] is None:
+        parser.error("--cells compares against torch: pip install 'fastrnn[bench]'")
+    rows = cells.run(progress=sys.stderr)
+    text = (report.header(info, "cpu", float("nan")).split("\n")[0]
+            + "\none forward step per call, float32, medians | torch under no_grad with its default threads | "
+            "ratio = torch / fastrnn (> 1: fastrnn faster)\n\n" + cells.table(rows))
+    print(text)
+    if args.out:
+        os.makedirs(args.out, exist_ok=True)
+        with open(os.path.join(args.out, "cells.txt"), "w") as f:
+            f.write(text + "\n")
+        report.write_json(os.path.join(args.out, "cells.json"), info, None, "fastrnn bench " + " ".join(argv), rows)
+        print(f"\nwrote {args.out}/cells.txt, cells.json")
     return 0

@@ -10,6 +10,7 @@ sequences or by hidden units (_sweep). None of them calls BLAS.
 Implements the backend contract stated in fastrnn/backends.py, for numpy arrays. Shapes: T steps,
 B batch, I input, H hidden, G gates (fastrnn/modes.py).
 """
+import functools
 from typing import NamedTuple, Optional
 
 import numpy as np
@@ -45,6 +46,12 @@ BACKWARD_PACK_ROWS = 17
 BATCH_SPLIT_BYTES = 1 << 18
 BATCH_SPLIT_SHARED_BYTES = 1 << 22
 BATCH_SPLIT_ROWS = 16
+
+# A one-step call (once.py) splits its units over the team only when each member's share of its
+# work, counted as few_rows.py counts it, is ONCE_SPLIT times the team's MIN_CALL_WORK: its run
+# hands every member about 15 arrays, and numba's parallel loop passes each one to each thread
+# (10-20 us more than one member's call, on two threads). Measurements: kernels/TUNING.md.
+ONCE_SPLIT = 4
 
 
 class Saved(NamedTuple):
@@ -116,55 +123,98 @@ _KERNELS = {
 }
 
 
-@team.session()    # the whole call holds the team
 def forward(mode, x, state0, w_ih, w_hh, b_ih, b_hh, reverse=False, need_grad=True, lengths=None):
+    T, B, _ = x.shape
+    if T == 1 and B < FORWARD_PACK_ROWS:     # one step over few rows: one run (once.py)
+        return _forward_once(mode, x, state0, w_ih, w_hh, b_ih, b_hh, reverse, need_grad)
+    return _forward_sweep(mode, x, state0, w_ih, w_hh, b_ih, b_hh, reverse, need_grad, lengths)
+
+
+@team.session()    # the whole call holds the team
+def _forward_sweep(mode, x, state0, w_ih, w_hh, b_ih, b_hh, reverse, need_grad, lengths):
     T, B, _ = x.shape
     H = w_hh.shape[1]
     packed = T * B >= FORWARD_PACK_ROWS
     lens = np.asarray(lengths, dtype=np.int64) if lengths is not None else np.full(B, T, dtype=np.int64)
-    # one step over few rows: the products and the step in one run (once.py)
-    once = T == 1 and not packed
-    xp = memory.empty((1, B, w_hh.shape[0]), x.dtype) if once else _project(x, w_ih)
+    xp = _project(x, w_ih)
     h0 = state0[0]
     y, h_prev = _outputs(h0, T, reverse, need_grad)
-    saved_len = T if need_grad else 1   # buffers only backward reads shrink to one step
-    if mode == "GRU":
-        bias = b_ih.copy()
-        bias[:2 * H] += b_hh[:2 * H]
+    cell = _forward_cell(mode, state0, b_hh, B, H, T if need_grad else 1, x.dtype)
+    fw = Forward(xp, w_hh, _bias(mode, b_ih, b_hh, H), h0, y, lens, reverse, need_grad)
+    _sweep(_KERNELS[mode][0], fw, cell, packed, True)
+    return _forward_results(mode, fw, cell, state0, x, w_ih, h_prev, _last_h(y, lengths, lens, reverse))
+
+
+def _forward_once(mode, x, state0, w_ih, w_hh, b_ih, b_hh, reverse, need_grad):
+    # x (1, B, I): the members split the hidden units (every gate block's rows for them); the work
+    # that decides the split counts reading the weights, as few_rows.py's products do
+    _, B, I = x.shape
+    GH, H = w_hh.shape
+    dt = x.dtype
+    h0 = state0[0]
+    y = memory.empty((1, B, H), dt)
+    cell = _forward_cell(mode, state0, b_hh, B, H, 1, dt)
+    fw = Forward(memory.empty((1, B, GH), dt), w_hh, _bias(mode, b_ih, b_hh, H), h0, y, np.ones(B, np.int64),
+                 reverse, need_grad)
+    _run_once(_KERNELS[mode][1], (tuple(fw), tuple(cell), x[0], w_ih, memory.empty((B, GH), dt)),
+              _once_blocks(B, I, H, GH))
+    return _forward_results(mode, fw, cell, state0, x, w_ih, h0[None], y[0].copy())
+
+
+def _once_blocks(B, I, H, GH):
+    """The blocks of a one-step call's members: they split the hidden units (ONCE_SPLIT), or one
+    member takes them all, as most one-step calls are too small to share."""
+    work = (B + few_rows.ELEMENT_WORK) * GH * (I + H) // ONCE_SPLIT
+    if team.one_member(work):
+        return _whole(B, H)
+    return np.array([(0, B, u0, u1) for u0, u1 in team.unit_ranges(H, work, 1)], dtype=np.int64)
+
+
+def _run_once(kernel, args, blocks):
+    # one member runs on this thread, without team.run's checks
+    if len(blocks) == 1:
+        kernel(*args, blocks, 0)
     else:
-        bias = b_ih + b_hh
+        team.run(kernel, args, blocks)
+
+
+@functools.lru_cache(maxsize=64)
+def _whole(B, H):
+    # the blocks of a one-member run: all sequences, all units (kernels only read them)
+    return np.array([(0, B, 0, H)], dtype=np.int64)
+
+
+def _bias(mode, b_ih, b_hh, H):
+    """The bias added to x W_ih^T + h W_hh^T: GRU's b_hn stays inside its reset gate
+    (cells/gru_forward.py)."""
+    if mode != "GRU":
+        return b_ih + b_hh
+    bias = b_ih.copy()
+    bias[:2 * H] += b_hh[:2 * H]
+    return bias
+
+
+def _forward_cell(mode, state0, b_hh, B, H, saved_len, dtype):
+    # the cell's own arrays (cells/<cell>_forward.py); buffers only backward reads hold saved_len steps
     if mode == "LSTM":
-        cell = LSTMForward(state0[1].copy(), memory.empty((saved_len, B, H), x.dtype))
-    elif mode == "GRU":
-        cell = GRUForward(b_hh[2 * H:].copy(), memory.empty((saved_len, B, H), x.dtype))
-    else:
-        cell = RNNForward(MODES[mode].nonlinearity == "relu")
-    sweep, step_once = _KERNELS[mode][:2]
-    fw = Forward(xp, w_hh, bias, h0, y, lens, reverse, need_grad)
-    if once:
-        _forward_once(step_once, fw, cell, x[0], w_ih)
-    else:
-        _sweep(sweep, fw, cell, packed, True)
-    state_n = (_last_h(y, lengths, lens, reverse),)
+        return LSTMForward(state0[1].copy(), memory.empty((saved_len, B, H), dtype))
+    if mode == "GRU":
+        return GRUForward(b_hh[2 * H:].copy(), memory.empty((saved_len, B, H), dtype))
+    return RNNForward(MODES[mode].nonlinearity == "relu")
+
+
+def _forward_results(mode, fw, cell, state0, x, w_ih, h_prev, h_n):
+    """(y, state_n, saved) of the backend contract, after a forward sweep or step."""
+    state_n = (h_n,)
     if mode == "LSTM":
         state_n += (cell.c,)
         kept = (cell.c_all, state0[1])
     else:
         kept = (cell.hn_all,) if mode == "GRU" else ()
-    if not need_grad:
-        return y, state_n, None
-    gates = None if MODES[mode].gates == 1 else xp   # RNN backward needs only y
-    return y, state_n, Saved(mode, x, h0, w_ih, w_hh, reverse, gates, y, h_prev, kept, lens)
-
-
-def _forward_once(kernel, fw, cell, x, w_ih):
-    # x (B, I): the members split the hidden units (every gate block's rows for them); the work
-    # that decides the split counts reading the weights, as few_rows.py's products do
-    B, I = x.shape
-    GH, H = fw.w_hh.shape
-    units = team.unit_ranges(H, (B + few_rows.ELEMENT_WORK) * GH * (I + H), 1)
-    rec = memory.empty((B, GH), x.dtype)
-    team.run(kernel, (tuple(fw), tuple(cell), x, w_ih, rec), [(0, B, u0, u1) for u0, u1 in units])
+    if not fw.save:
+        return fw.y, state_n, None
+    gates = None if MODES[mode].gates == 1 else fw.xp   # RNN backward needs only y
+    return fw.y, state_n, Saved(mode, x, fw.h0, w_ih, fw.w_hh, fw.reverse, gates, fw.y, h_prev, kept, fw.lens)
 
 
 def _outputs(h0, T, reverse, need_grad):
@@ -193,7 +243,6 @@ def _last_h(y, lengths, lens, reverse):
     return y[lens - 1, np.arange(y.shape[1])]
 
 
-@team.session()
 def backward(saved, dy, dstate_n):
     T, B, I = saved.x.shape
     w_hh = saved.w_hh
@@ -213,11 +262,17 @@ def backward(saved, dy, dstate_n):
         cell = RNNBackward(MODES[saved.mode].nonlinearity == "relu")
     bw = Backward(gates, saved.y, saved.h0, w_hh, dy, dh, dg, dg_tail, saved.lens, saved.reverse)
     dstate0 = (dh, cell.dc) if saved.mode == "LSTM" else (dh,)
-    if T == 1 and not packed:       # one step over few rows (once.py)
+    if T == 1 and not packed:       # one step over few rows: one run (once.py)
         dx, grads = _backward_once(_KERNELS[saved.mode][3], bw, cell, saved.x[0], saved.w_ih)
         return dx.reshape(saved.x.shape), dstate0, grads
+    dx, grads = _backward_sweep(saved, bw, cell, packed)
+    return dx, dstate0, grads
+
+
+@team.session()    # the sweep and phase 3 hold the team
+def _backward_sweep(saved, bw, cell, packed):
     _sweep(_KERNELS[saved.mode][2], bw, cell, packed, False)
-    return (_input_grad(dg, saved.w_ih, saved.x.shape), dstate0, _weight_grads(saved, dg, dg_tail))
+    return _input_grad(bw.dg, saved.w_ih, saved.x.shape), _weight_grads(saved, bw.dg, bw.dg_tail)
 
 
 def _backward_once(kernel, bw, cell, x, w_ih):
@@ -225,12 +280,11 @@ def _backward_once(kernel, bw, cell, x, w_ih):
     B, I = x.shape
     GH, H = bw.w_hh.shape
     dt = x.dtype
-    units = team.unit_ranges(H, (B + few_rows.ELEMENT_WORK) * GH * (I + H), 1)
     grads = Grads(memory.empty(w_ih.shape, dt), memory.empty(bw.w_hh.shape, dt),
                   memory.empty(GH, dt), memory.empty(GH, dt))
     dx = memory.empty((B, I), dt)
-    team.run(kernel, (tuple(bw), tuple(cell), x, w_ih, tuple(grads), dx, team.new_sync(1, len(units))),
-             [(0, B, u0, u1) for u0, u1 in units])
+    blocks = _once_blocks(B, I, H, GH)
+    _run_once(kernel, (tuple(bw), tuple(cell), x, w_ih, tuple(grads), dx, team.new_sync(1, len(blocks))), blocks)
     return dx, tuple(grads)
 
 

@@ -57,7 +57,9 @@ MIN_ROWS = 3
 _settings = {"threads": None, "min_units": MIN_UNITS, "min_work": MIN_WORK, "min_call_work": MIN_CALL_WORK,
              "min_rows": MIN_ROWS}
 _lock = threading.RLock()      # one team: concurrent callers take turns (a session, or one run)
-_session = {"depth": 0, "size": None, "threads": None}   # guarded by _lock
+# guarded by _lock; "threads": numba's thread count when the session began (restored when it ends),
+# "now": what it is during the session (numba.get_num_threads costs 2 us, and run() asks each time)
+_session = {"depth": 0, "size": None, "threads": None, "now": None}
 _layer = {"most": None}        # members numba's threading layer can run at once (_most_members)
 
 
@@ -65,7 +67,7 @@ def _after_fork_in_child():
     # A free lock; and GNU OpenMP, if the parent ran it, must not be used again (module docstring).
     global _lock
     _lock = threading.RLock()
-    _session.update(depth=0, size=None, threads=None)
+    _session.update(depth=0, size=None, threads=None, now=None)
     if _layer["most"] is not None and numba.threading_layer() == "omp":
         _layer["most"] = 1
 
@@ -142,13 +144,21 @@ def row_ranges(rows, work):
     return ranges(rows, _parts(rows, work))
 
 
+def one_member(work):
+    """Whether a call of `work` multiply-adds in all runs on one member, whatever the team's size
+    (not looked up: outside a session that costs 2 us)."""
+    return _most(work, _settings["min_call_work"]) < 2
+
+
 def _most(work, min_work):
     # how many members `work` can feed, at least min_work each (no bound when min_work is 0)
     return work // min_work if min_work else sys.maxsize
 
 
 def _parts(most, work):
-    return max(1, min(size(), most, _most(work, _settings["min_call_work"])))
+    if one_member(work) or most < 2:
+        return 1
+    return min(size(), most, _most(work, _settings["min_call_work"]))
 
 
 def new_sync(groups, members):
@@ -168,17 +178,20 @@ def run(member, args, blocks):
     allocate nothing, so none of them can fail that way (and leave the others at a barrier)."""
     blocks = np.asarray(blocks, dtype=np.int64)
     parts = blocks.shape[0]
+    if parts == 1:      # on the calling thread: nothing of the team's to hold (a session costs 4-6 us)
+        member(*args, blocks, 0)
+        return
     with session():
-        if parts == 1:
-            member(*args, blocks, 0)
-            return
-        if numba.get_num_threads() != parts:    # thread-local: this thread's launches only
+        s = _session
+        if s["now"] != parts:       # thread-local: this thread's launches only
             numba.set_num_threads(parts)
+            s["now"] = parts
         done = np.zeros(parts, dtype=np.int8)
         leaves = launch.flat(args)
         launch.team_loop(launch.address(member, args, blocks), leaves, blocks, done)
-        if not done.all():
-            raise RuntimeError(f"{member.__name__}: {parts - int(done.sum())} of {parts} team members failed; "
+        failed = done.tobytes().count(0)      # a tenth of done.all()'s cost on so few elements
+        if failed:
+            raise RuntimeError(f"{member.__name__}: {failed} of {parts} team members failed; "
                                "numba does not pass on an error raised inside a parallel loop: "
                                "FASTRNN_NUM_THREADS=1 runs the kernel on this thread, where it raises")
 
@@ -186,7 +199,7 @@ def run(member, args, blocks):
 class session(ContextDecorator):
     """Holds the team for a sequence of runs (a layer's forward: two; its backward: four): other
     threads' calls wait for the whole sequence, and the team's size is looked up once. Sessions
-    nest; run() opens one of its own. Also a decorator.
+    nest; run() opens one of its own when it runs more than one member. Also a decorator.
 
     A class, not a generator: a layer call enters a dozen nested sessions, and a generator's
     context manager costs about 1.5 us more each time. Its state lives in _session, guarded by
@@ -199,7 +212,7 @@ class session(ContextDecorator):
             s = _session
             if s["depth"] == 0:
                 s["size"] = size()
-                s["threads"] = numba.get_num_threads()   # run() changes it; restored on leaving
+                s["threads"] = s["now"] = numba.get_num_threads()   # run() changes it; restored on leaving
             s["depth"] += 1
         except BaseException:
             _lock.release()
@@ -212,7 +225,7 @@ class session(ContextDecorator):
             s["depth"] -= 1
             if s["depth"] == 0:
                 s["size"] = None
-                if numba.get_num_threads() != s["threads"]:
+                if s["now"] != s["threads"]:
                     numba.set_num_threads(s["threads"])
         finally:
             _lock.release()
