@@ -110,3 +110,28 @@ def test_targets_of_a_run_of_one_cell():
     text = targets.report(results)
     assert "| LSTM >= 1.0x on every shape with B >= 8 | no shapes in this run | no |" in text
     assert "| GRU >= 3x at B = 1 | 1 of 1 shapes; geomean 4.00x, min 4.00x (T=100 B=1 H=8) | yes |" in text
+
+
+def test_cells_cli_writes_rows_side_by_side(tmp_path, capsys, monkeypatch):
+    # One row of each API, short timing: the table and JSON carry both sides and the target.
+    from fastrnn.bench import cells, timing
+    monkeypatch.setattr(cells, "ROWS", [("cell", "gru", 2, 8, 1), ("torch", "lstm", 1, 8, 1),
+                                        ("layer", "lstm", 1, 8, 2)])
+    monkeypatch.setattr(cells, "SAMPLES", 1)
+    monkeypatch.setattr(cells, "SAMPLE_S", 1e-4)
+    monkeypatch.setattr(timing, "SETTLE_S", 0.0)
+    assert cli(["bench", "--cells", "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "torch/fastrnn" in out and "one forward step per call" in out
+    rows = json.loads((tmp_path / "cells.json").read_text())["rows"]
+    assert [(r["api"], r["cell"], r["B"], r["H"], r["layers"]) for r in rows] == cells.ROWS
+    for r in rows:
+        assert r["fastrnn_s"] > 0 and r["torch_s"] > 0
+    assert [r["target"] for r in rows] == [3.0, 2.0, 3.0]
+    assert rows[2]["flops"] == 2 * 1 * 4 * 8 * 16 * 2
+
+
+def test_cells_cli_refuses_grid_options(capsys):
+    with pytest.raises(SystemExit):
+        cli(["bench", "--cells", "--quick"])
+    assert "--cells takes only --out" in capsys.readouterr().err
