@@ -93,12 +93,13 @@ class HostOps:
         return np.ascontiguousarray(a.transpose(1, 0, 2)) if batch_first else a
 
     @staticmethod
-    def assign(out, a):
-        out[...] = a
-
-    @staticmethod
     def concat_features(parts):
         return parts[0] if len(parts) == 1 else np.concatenate(parts, axis=2)
+
+    @staticmethod
+    def stack(parts):
+        """(n, ...) from n arrays of one shape, a new array (a backend may keep its own for backward)."""
+        return parts[0][None].copy() if len(parts) == 1 else np.stack(parts)
 
     @staticmethod
     def features(a, lo, hi):
@@ -146,11 +147,6 @@ class DeviceOps:
         return swap01(a) if batch_first else a
 
     @staticmethod
-    def assign(out, a):
-        from .kernels.cuda.arrays.elementwise import copy_into
-        copy_into(out, a)
-
-    @staticmethod
     def concat_features(parts):
         from .kernels.cuda.arrays.layout import copy3
         if len(parts) == 1:
@@ -161,6 +157,14 @@ class DeviceOps:
         for p in parts:
             copy3(out[:, :, lo:lo + p.shape[2]], p)
             lo += p.shape[2]
+        return out
+
+    @staticmethod
+    def stack(parts):
+        from .kernels.cuda.arrays.elementwise import copy_into
+        out = DeviceOps.empty((len(parts),) + tuple(parts[0].shape), parts[0].dtype)
+        for k, p in enumerate(parts):
+            copy_into(out[k], p)
         return out
 
     @staticmethod

@@ -18,7 +18,6 @@ Arrays: numpy (or array-likes, torch CPU tensors) for every backend; CUDA arrays
 arrays, CuPy arrays, torch CUDA tensors) for backend "cuda", which "auto" picks for them. The
 results are of the kind x was, without a copy on the device.
 """
-import contextlib
 import functools
 
 import numpy as np
@@ -87,11 +86,15 @@ class Context:
 
 
 def forward(mode, x, hx, weights, *, num_layers=1, bidirectional=False, batch_first=False,
-            backend="auto", need_grad=True, dtype=None, lengths=None, dropout=0.0, dropout_rng=None):
+            backend="auto", need_grad=True, dtype=None, lengths=None, dropout=0.0, dropout_rng=None,
+            own_weights=False):
     """Run a stack of recurrent layers. Returns y, hx_n (tuple like hx), and a Context
     (None when need_grad is False: nothing that only backward reads is kept).
     dropout: probability of zeroing each output of every layer but the last (scaled by 1/(1-p)
-    otherwise), masks drawn from dropout_rng (a numpy Generator, or a seed)."""
+    otherwise), masks drawn from dropout_rng (a numpy Generator, or a seed).
+    own_weights: weights is a layer's own parameter dict (fastrnn/modules.py), C-contiguous numpy
+    arrays of dtype with the right shapes, as loading them checked; host calls then skip checking
+    them again (a few microseconds per array, which a one-step call notices)."""
     mode_of(mode)
     dropout = probability("dropout", dropout)
     kind = kind_of(x)
@@ -101,10 +104,11 @@ def forward(mode, x, hx, weights, *, num_layers=1, bidirectional=False, batch_fi
     D = 2 if bidirectional else 1
     if "weight_hh_l0" not in weights:
         raise ValueError("weights must contain 'weight_hh_l0' (torch's state_dict keys)")
-    if len(np.shape(weights["weight_hh_l0"])) != 2:
-        raise ValueError(f"weight_hh_l0 must be 2-D (G*H, H); got shape {tuple(np.shape(weights['weight_hh_l0']))}")
+    w_hh_shape = tuple(np.shape(weights["weight_hh_l0"]))
+    if len(w_hh_shape) != 2:
+        raise ValueError(f"weight_hh_l0 must be 2-D (G*H, H); got shape {w_hh_shape}")
     dt = dtype_of(dtype if dtype is not None else _dtype_name(weights["weight_hh_l0"]))
-    H = np.shape(weights["weight_hh_l0"])[1]
+    H = w_hh_shape[1]
     bias = "bias_ih_l0" in weights
 
     x = ops.array("x", x, dt)
@@ -120,15 +124,13 @@ def forward(mode, x, hx, weights, *, num_layers=1, bidirectional=False, batch_fi
         raise ValueError(f"x must have input_size={np.shape(weights['weight_ih_l0'])[1]} features "
                          f"in its last dimension; got shape {x.shape}")
     shapes = param_shapes(mode, I, H, num_layers, bidirectional, bias)
-    w = named_arrays("weights", weights, shapes, dt, convert=ops.array)
+    w = weights if own_weights and not ops.on_device else named_arrays("weights", weights, shapes, dt,
+                                                                        convert=ops.array)
     state0 = _initial_state(ops, mode, hx, num_layers * D, B, H, dt, unbatched)
     lengths = _lengths(lengths, T, B, unbatched)
 
-    need = dict(mode=mode, T=T, B=B, I=I, H=H, num_layers=num_layers, bidirectional=bidirectional,
-                dtype=dt, need_grad=need_grad)
-    with _workspace(**need):
-        n_state = len(state0)
-        state_n = tuple(ops.empty((num_layers * D, B, H), dt) for _ in range(n_state))
+    try:
+        states = [[] for _ in state0]       # per state, one (B, H) per layer and direction
         saved = []
         masks = []
         if dropout and not isinstance(dropout_rng, np.random.Generator):
@@ -147,11 +149,15 @@ def forward(mode, x, hx, weights, *, num_layers=1, bidirectional=False, batch_fi
                                          w["weight_ih" + sfx], w["weight_hh" + sfx],
                                          w.get("bias_ih" + sfx, no_bias), w.get("bias_hh" + sfx, no_bias),
                                          reverse=bool(d), need_grad=need_grad, lengths=lengths)
-                for s_out, s in zip(state_n, st):
-                    ops.assign(s_out[k], s)
+                for parts, s in zip(states, st):
+                    parts.append(s)
                 outs.append(y)
                 saved.append(sv)
             layer_in = ops.concat_features(outs)
+        state_n = tuple(ops.stack(parts) for parts in states)
+    except MemoryError as e:
+        raise _workspace_error(e, mode=mode, T=T, B=B, I=I, H=H, num_layers=num_layers,
+                               bidirectional=bidirectional, dtype=dt, need_grad=need_grad) from None
 
     y = to_kind(ops.caller_layout(layer_in, batch_first, unbatched), kind)
     hx_n = tuple(to_kind(_squeeze_batch(ops, s, unbatched), kind) for s in state_n)
@@ -191,10 +197,9 @@ def backward(ctx, grad_y, grad_hx=None):
         raise ValueError(f"grad_hx must hold {n_state} array(s) for {ctx.mode}; got {len(grad_hx)}")
     gstate = _initial_state(ops, ctx.mode, grad_hx, L * D, B, H, dt, unbatched, name="grad_h_n")
 
-    need = dict(mode=ctx.mode, T=T, B=B, I=I, H=H, num_layers=L, bidirectional=D == 2, dtype=dt, need_grad=True)
-    with _workspace(**need):
+    try:
         grads = {}
-        dstate0 = tuple(ops.empty((L * D, B, H), dt) for _ in range(n_state))
+        states = [[None] * (L * D) for _ in range(n_state)]    # per state, per layer and direction
         g_out = gy
         for layer in reversed(range(L)):
             g_in = None
@@ -203,14 +208,18 @@ def backward(ctx, grad_y, grad_hx=None):
                 dy = g_out if D == 1 else ops.features(g_out, d * H, (d + 1) * H)
                 dx, ds, (dw_ih, dw_hh, db_ih, db_hh) = impl.backward(
                     ctx.saved[k], dy, tuple(g[k] for g in gstate))
-                for out, s in zip(dstate0, ds):
-                    ops.assign(out[k], s)
+                for parts, s in zip(states, ds):
+                    parts[k] = s
                 sfx = f"_l{layer}" + ("_reverse" if d else "")
                 grads["weight_ih" + sfx], grads["weight_hh" + sfx] = dw_ih, dw_hh
                 if ctx.bias:
                     grads["bias_ih" + sfx], grads["bias_hh" + sfx] = db_ih, db_hh
                 g_in = dx if g_in is None else ops.add(g_in, dx)
             g_out = ops.mul(g_in, ctx.masks[layer - 1]) if layer and ctx.masks else g_in
+        dstate0 = tuple(ops.stack(parts) for parts in states)
+    except MemoryError as e:
+        raise _workspace_error(e, mode=ctx.mode, T=T, B=B, I=I, H=H, num_layers=L, bidirectional=D == 2,
+                               dtype=dt, need_grad=True) from None
     names = param_names(L, D == 2, ctx.bias)
     grads = {name: to_kind(grads[name], ctx.kind) for name in names}
     grad_x = to_kind(ops.caller_layout(g_out, batch_first, unbatched), ctx.kind)
@@ -218,20 +227,16 @@ def backward(ctx, grad_y, grad_hx=None):
     return grad_x, grad_hx0, grads
 
 
-@contextlib.contextmanager
-def _workspace(**problem):
-    """A failed allocation inside the kernels becomes a MemoryError that says what the whole
-    problem needs (fastrnn.workspace_bytes), not only which array did not fit."""
-    try:
-        yield
-    except MemoryError as e:
-        need = workspace_bytes(**problem)
-        what = "training" if problem["need_grad"] else "inference"
-        shape = ", ".join(f"{k}={problem[k]}" for k in ("T", "B", "I", "H", "num_layers"))
-        raise MemoryError(
-            f"fastrnn: {problem['mode']} ({shape}{', bidirectional' if problem['bidirectional'] else ''}, "
-            f"{np.dtype(problem['dtype']).name}, {what}) needs about {format_bytes(need)} of workspace "
-            f"(fastrnn.workspace_bytes) and an allocation failed: {e}") from None
+def _workspace_error(e, **problem):
+    """A failed allocation inside the kernels as a MemoryError that says what the whole problem
+    needs (fastrnn.workspace_bytes), not only which array did not fit."""
+    need = workspace_bytes(**problem)
+    what = "training" if problem["need_grad"] else "inference"
+    shape = ", ".join(f"{k}={problem[k]}" for k in ("T", "B", "I", "H", "num_layers"))
+    return MemoryError(
+        f"fastrnn: {problem['mode']} ({shape}{', bidirectional' if problem['bidirectional'] else ''}, "
+        f"{np.dtype(problem['dtype']).name}, {what}) needs about {format_bytes(need)} of workspace "
+        f"(fastrnn.workspace_bytes) and an allocation failed: {e}")
 
 
 def _backend_for(backend, kind):

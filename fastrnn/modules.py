@@ -42,7 +42,7 @@ class _RNNBase(HasParameters):
             self.mode, x, hx, self._params, num_layers=self.num_layers,
             bidirectional=self.bidirectional, batch_first=self.batch_first,
             dropout=self.dropout if self.training else 0.0, dropout_rng=self._dropout_rng,
-            backend=self.backend, need_grad=need_grad, dtype=self.dtype, lengths=lengths)
+            backend=self.backend, need_grad=need_grad, dtype=self.dtype, lengths=lengths, own_weights=True)
         self._ctx = ctx
         return y, hx_n
 
