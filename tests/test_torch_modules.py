@@ -132,6 +132,31 @@ def test_no_grad_keeps_nothing(monkeypatch, rng):
     torch.testing.assert_close(y, y2.detach(), rtol=0, atol=0)
 
 
+def test_cell_without_grad_sees_every_parameter_change(rng):
+    # The no-grad path keeps numpy views of the parameters (fastrnn/torch/cells.py): an in-place
+    # update, a replaced Parameter, new .data and load_state_dict must all reach the next call.
+    torch.manual_seed(int(rng.integers(2**31)))
+    tm = torch.nn.GRUCell(3, 4, dtype=torch.float64)
+    fm = ft.GRUCell(3, 4, dtype=torch.float64)
+    fm.load_state_dict(tm.state_dict())
+    x = torch.randn(2, 3, dtype=torch.float64)
+
+    def same():
+        with torch.no_grad():
+            torch.testing.assert_close(fm(x), tm(x), rtol=1e-12, atol=1e-14)
+    same()
+    for change in (lambda m: m.weight_hh.mul_(1.5),
+                   lambda m: setattr(m, "bias_ih", torch.nn.Parameter(m.bias_ih.detach() + 0.25)),
+                   lambda m: setattr(m.weight_ih, "data", m.weight_ih.detach() * -1.0)):
+        with torch.no_grad():
+            change(tm)
+            change(fm)
+        same()
+    fm.load_state_dict({k: v * 0.5 for k, v in tm.state_dict().items()})
+    tm.load_state_dict({k: v * 0.5 for k, v in tm.state_dict().items()})
+    same()
+
+
 def test_inputs_without_grad_and_frozen_parameters(rng):
     m = ft.GRU(3, 4, num_layers=2, dtype=torch.float64)
     m.weight_ih_l0.requires_grad_(False)

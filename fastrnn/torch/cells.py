@@ -80,6 +80,11 @@ class _CellBase(torch.nn.Module):
         new = tuple(torch.from_numpy(s) for s in new)
         return new if self.mode == "LSTM" else new[0]
 
+    def __getstate__(self):
+        # pickle and deepcopy leave out the numpy views: a copy's parameters are new tensors
+        state = super().__getstate__()
+        return dict(state, _views=None)
+
     def _numpy_weights(self, weights):
         """(w_ih, w_hh, b_ih, b_hh) as numpy views (biases None without bias), made again only when
         a parameter is replaced or moved to new memory (.to(), .data = ...): the views see every
